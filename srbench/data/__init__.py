@@ -1,0 +1,1 @@
+"""Datasets: the registry of benchmark sets, image I/O, verification and download."""

@@ -1,0 +1,97 @@
+"""Reading and writing 8-bit images, with one-line errors for every file srbench cannot score.
+
+srbench scores 8-bit images only: 3-channel RGB or 1-channel grayscale. Anything else (alpha channel, 16-bit,
+CMYK, a truncated or corrupt file) is refused with a message naming the file and the fix, instead of being
+silently converted into numbers that differ from the literature.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from srbench.errors import DataError
+
+IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an 8-bit image as ``uint8``: ``(H, W, 3)`` for RGB, ``(H, W)`` for grayscale.
+
+    Palette images without transparency are expanded to RGB and bilevel images to grayscale, both losslessly.
+
+    Raises:
+        DataError: missing, unreadable, truncated or corrupt file; alpha channel; more than 8 bits; CMYK.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such image file; check the path or the data root")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                im.load()
+                mode = im.mode
+                has_alpha = "A" in im.getbands() or (mode == "P" and "transparency" in im.info)
+                if has_alpha:
+                    raise DataError(
+                        f"{p}: image has an alpha channel ({mode}); save it as 8-bit RGB without alpha "
+                        "(e.g. PIL: im.convert('RGB').save(...))"
+                    )
+                if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+                    raise DataError(
+                        f"{p}: image is {mode} (more than 8 bits per channel); srbench scores 8-bit images, "
+                        "convert it to 8-bit first"
+                    )
+                if mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+                    raise DataError(f"{p}: image is in {mode} colour; convert it to 8-bit RGB first")
+                if mode == "P":
+                    im2 = im.convert("RGB")
+                elif mode == "1":
+                    im2 = im.convert("L")
+                else:
+                    im2 = im
+                arr = np.asarray(im2)
+    except DataError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        reason = str(exc).split("\n")[0] or type(exc).__name__
+        raise DataError(
+            f"{p}: cannot decode image ({reason}); the file is corrupt or truncated, replace it"
+        ) from None
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
+        raise DataError(f"{p}: unsupported image layout {arr.shape} {arr.dtype}; use 8-bit RGB or grayscale")
+    return np.ascontiguousarray(arr)
+
+
+def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:
+    """Write a ``uint8`` ``(H, W)`` or ``(H, W, 3)`` array as PNG, atomically (temp file, then rename)."""
+    p = Path(path)
+    if image.dtype != np.uint8:
+        raise ValueError(f"write_image expects uint8, got {image.dtype}")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
+    try:
+        Image.fromarray(image).save(tmp, format="PNG")
+        os.replace(tmp, p)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def list_images(folder: str | os.PathLike[str]) -> list[Path]:
+    """Image files directly inside ``folder``, sorted by name; hidden files are skipped."""
+    d = Path(folder)
+    if not d.is_dir():
+        raise DataError(f"{d}: not a directory; pass a folder of images")
+    return sorted(
+        f
+        for f in d.iterdir()
+        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
+    )

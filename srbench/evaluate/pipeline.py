@@ -1,0 +1,109 @@
+"""The per-image steps between an HR file and the tensors the metrics see; pure functions over batches.
+
+HR (uint8) -> mod-crop -> ground-truth luminance (``Y_gt``) and the method input (LR, in the method's colour
+space) -> method -> optional histogram matching -> clip and round to uint8 -> luminance (``Y_sr``) -> shave.
+Every choice comes from the :class:`~srbench.protocol.record.Protocol`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from srbench.data.imageio import read_image
+from srbench.errors import DataError
+from srbench.methods.base import Space
+from srbench.postprocess.histmatch import histmatch_batch
+from srbench.protocol.colour import luminance, to_uint8_values
+from srbench.protocol.crops import modcrop
+from srbench.protocol.degradations import DEGRADATIONS
+from srbench.protocol.record import Protocol
+
+
+@dataclass
+class HRImage:
+    """A mod-cropped HR image: ``pixels`` ``(C, H, W)`` float64 on [0, 255], C = 3 or 1 (gray)."""
+
+    id: str
+    pixels: Tensor
+    gray: bool
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.pixels.shape[-2]), int(self.pixels.shape[-1])
+
+
+def prepare_hr(image_id: str, array: np.ndarray, scale: int, protocol: Protocol) -> HRImage:
+    """Mod-crop (if the protocol says so) and convert ``(H, W[, 3])`` uint8 to a ``(C, H, W)`` tensor."""
+    if protocol.modcrop:
+        array = modcrop(array, scale)
+    h, w = array.shape[:2]
+    if h % scale or w % scale:
+        raise DataError(f"image {image_id} is {w}x{h}, not a multiple of the scale {scale}; enable mod-crop")
+    if h < 2 * scale or w < 2 * scale:
+        raise DataError(
+            f"image {image_id} is {w}x{h}, too small for scale {scale}; drop it or use a smaller scale"
+        )
+    t = torch.from_numpy(np.array(array, dtype=np.float64, copy=True))
+    gray = array.ndim == 2
+    t = t.unsqueeze(0) if gray else t.permute(2, 0, 1)
+    return HRImage(image_id, t.contiguous(), gray)
+
+
+def y_of(images: Tensor, gray: bool, protocol: Protocol) -> Tensor:
+    """Protocol luminance ``(N, 1, H, W)`` on [0, 255] of ``(N, C, H, W)`` images on [0, 255]."""
+    return luminance(images, gray_source=gray, gray=protocol.grayscale, rounding=protocol.y_rounding)  # type: ignore[arg-type]
+
+
+def method_input(hr: Tensor, gray: bool, space: Space, protocol: Protocol, scale: int) -> Tensor:
+    """The LR a method of colour ``space`` receives, on [0, 1]: the protocol's degradation of the HR."""
+    src = y_of(hr, gray, protocol) if space == "y" else hr
+    deg = DEGRADATIONS.get(protocol.degradation)
+    lr = deg(src, scale, protocol.lr_path, protocol.lr_border)  # type: ignore[arg-type]
+    if protocol.lr_quantize:
+        lr = to_uint8_values(lr * 255.0) / 255.0
+    return lr
+
+
+def given_input(path: Path, hr: HRImage, space: Space, protocol: Protocol, scale: int) -> Tensor:
+    """Read a given LR file for ``hr`` and convert it to the method's ``space``; ``(1, C, h, w)`` on [0, 1]."""
+    arr = read_image(path)
+    h, w = hr.size
+    if arr.shape[:2] != (h // scale, w // scale):
+        raise DataError(
+            f"{path}: LR is {arr.shape[1]}x{arr.shape[0]}, expected {w // scale}x{h // scale} "
+            f"(HR {w}x{h} / {scale}); pass the LR folder made for this scale"
+        )
+    t = torch.from_numpy(np.ascontiguousarray(arr)).to(torch.float64)
+    t = t[None, None] if arr.ndim == 2 else t.permute(2, 0, 1)[None]
+    if not hr.gray and t.shape[1] != 3:
+        raise DataError(f"{path}: LR is grayscale but the HR image is colour; use the matching LR file")
+    if space == "y":
+        return y_of(t, hr.gray, protocol) / 255.0
+    if hr.gray and t.shape[1] == 3:
+        t = y_of(t, True, protocol.replace(grayscale="as-y"))  # R = G = B -> the gray value
+    return t / 255.0
+
+
+def sr_to_y(sr: Tensor, lr: Tensor, gray: bool, space: Space, protocol: Protocol) -> Tensor:
+    """SR output on [0, 1] -> (histogram matching) -> uint8 rounding -> protocol Y ``(N, 1, H, W)`` on [0, 255]."""
+    x = (sr.to(torch.float64) * 255.0).clamp(0.0, 255.0)
+    if protocol.histmatch != "none":
+        ref = lr.to(torch.float64) * 255.0
+        if protocol.histmatch == "y" and space == "rgb" and x.shape[1] == 3:
+            x = histmatch_batch(
+                y_of(x, gray, protocol.replace(y_rounding="float")), y_of(ref, gray, protocol)
+            )
+            return to_uint8_values(x) if protocol.quantize_sr else x
+        if ref.shape[1] != x.shape[1]:
+            ref = ref.expand(-1, x.shape[1], -1, -1)
+        x = histmatch_batch(x, ref)
+    if protocol.quantize_sr:
+        x = to_uint8_values(x)
+    if space == "y":
+        return x
+    return y_of(x, gray, protocol)

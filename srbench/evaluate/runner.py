@@ -1,0 +1,320 @@
+"""``evaluate``: score methods on datasets at scales under one protocol, reusing finished results.
+
+Work is batched without changing any value:
+
+* degradation and methods run on groups of images of one shape (the LR geometry is then shared);
+* metrics run on groups of one *landscape* shape: portrait images (BSD100 has 23) are transposed, which leaves
+  every metric unchanged (PSNR exactly; SSIM, FSIM and VIF are symmetric under transposition up to float
+  rounding, pinned by tests), so FSIM's filter bank is built once per shape.
+
+Every group of results is written to the output CSV atomically as soon as it is finished; a re-run with the
+same output skips groups already complete (keyed by method provenance, dataset checksum, scale and protocol).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import Tensor
+
+import srbench
+from srbench.data.datasets import Dataset
+from srbench.errors import ConfigError, DataError
+from srbench.evaluate.pipeline import HRImage, given_input, method_input, prepare_hr, sr_to_y, y_of
+from srbench.evaluate.results import GroupKey, ResultTable
+from srbench.methods.base import Method
+from srbench.methods.srdir import SrDirMethod
+from srbench.metrics import METRICS, MetricSpec
+from srbench.protocol.crops import shave
+from srbench.protocol.record import Protocol
+
+SCALES = (2, 3, 4, 8)
+DEFAULT_METRICS = ("psnr", "ssim", "fsim", "vif")
+
+
+class Timer:
+    """Accumulates wall time per named stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, stage: str, device: torch.device | None = None) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            if device is not None and device.type == "cuda":
+                torch.cuda.synchronize(device)
+            self.seconds[stage] += time.perf_counter() - t0
+
+
+@dataclass
+class EvalResult:
+    """Per-image rows of this run (reused and new), the stage timings and how many groups were reused."""
+
+    rows: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    reused_groups: int = 0
+    computed_groups: int = 0
+
+
+ProgressFn = Callable[[str, int], Callable[[int], None]]
+
+
+def _no_progress(description: str, total: int) -> Callable[[int], None]:
+    return lambda n: None
+
+
+def check_scale(scale: int) -> None:
+    if scale not in SCALES:
+        raise ConfigError(f"scale {scale} is not supported; use one of {', '.join(map(str, SCALES))}")
+
+
+def _groups_by_shape(items: Sequence[HRImage], batch: int) -> list[list[HRImage]]:
+    by: dict[tuple[int, int], list[HRImage]] = defaultdict(list)
+    for it in items:
+        by[it.size].append(it)
+    out = []
+    for group in by.values():
+        for i in range(0, len(group), batch):
+            out.append(group[i : i + batch])
+    return out
+
+
+def score_pairs(
+    pairs: Sequence[tuple[str, Tensor, Tensor]],
+    metrics: Sequence[MetricSpec],
+    device: torch.device,
+    timer: Timer,
+    batch: int = 16,
+) -> dict[str, dict[str, float]]:
+    """Score ``(image_id, y_sr, y_gt)`` pairs (each ``(1, H, W)``) with every metric, batched by landscape shape."""
+    by: dict[tuple[int, int], list[tuple[str, Tensor, Tensor]]] = defaultdict(list)
+    for image_id, s, g in pairs:
+        if s.shape[-2] > s.shape[-1]:
+            s, g = s.transpose(-1, -2), g.transpose(-1, -2)
+        by[(int(s.shape[-2]), int(s.shape[-1]))].append((image_id, s, g))
+    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    for (h, w), group in by.items():
+        for m in metrics:
+            if min(h, w) < m.min_size:
+                raise DataError(
+                    f"image {group[0][0]} is {w}x{h} after shave; {m.name} needs at least {m.min_size}x{m.min_size}; "
+                    f"drop --metric {m.name} or use larger images"
+                )
+        for i in range(0, len(group), batch):
+            chunk = group[i : i + batch]
+            sr = torch.stack([c[1] for c in chunk]).to(device)
+            gt = torch.stack([c[2] for c in chunk]).to(device)
+            for m in metrics:
+                with timer(m.name, device):
+                    vals = m.fn(sr, gt).to("cpu", torch.float64).tolist()
+                for (image_id, _, _), v in zip(chunk, vals, strict=True):
+                    scores[image_id][m.name] = float(v)
+    return scores
+
+
+def _lr_dir_for(lr_dir: str | None, dataset: Dataset, scale: int) -> Path | None:
+    if lr_dir is None:
+        return None
+    p = Path(lr_dir.replace("{dataset}", dataset.name).replace("{scale}", str(scale))).expanduser()
+    if not p.is_dir():
+        raise DataError(
+            f"--lr-dir {p}: not a directory; pass the folder of LR images for {dataset.name} x{scale}"
+        )
+    return p
+
+
+def _find_lr_file(folder: Path, image_id: str) -> Path:
+    for cand in sorted(folder.glob(f"{image_id}.*")):
+        if cand.is_file():
+            return cand
+    raise DataError(f"{folder}: no LR file for image {image_id}; name LR files after the HR images")
+
+
+def run_method(
+    method: Method,
+    images: Sequence[HRImage],
+    scale: int,
+    protocol: Protocol,
+    device: torch.device,
+    timer: Timer,
+    lr_folder: Path | None = None,
+    batch: int = 8,
+    advance: Callable[[int], None] = lambda n: None,
+) -> list[tuple[str, Tensor, Tensor]]:
+    """Run ``method`` on ``images`` and return ``(image_id, y_sr, y_gt)`` per image, shaved, on the CPU."""
+    border = protocol.shave_for(scale)
+    out: list[tuple[str, Tensor, Tensor]] = []
+    for group in _groups_by_shape(images, batch if method.batchable else 1):
+        gray = group[0].gray
+        if any(g.gray != gray for g in group):  # split mixed gray/colour groups
+            out += run_method(
+                method, [g for g in group if g.gray], scale, protocol, device, timer, lr_folder, 1, advance
+            )
+            out += run_method(
+                method,
+                [g for g in group if not g.gray],
+                scale,
+                protocol,
+                device,
+                timer,
+                lr_folder,
+                batch,
+                advance,
+            )
+            continue
+        hr = torch.stack([g.pixels for g in group]).to(device)
+        ids = [g.id for g in group]
+        with timer("degrade", device):
+            if lr_folder is not None:
+                lr = torch.cat(
+                    [
+                        given_input(_find_lr_file(lr_folder, g.id), g, method.space, protocol, scale)
+                        for g in group
+                    ]
+                ).to(device)
+            else:
+                lr = method_input(hr, gray, method.space, protocol, scale)
+        with timer("method", device), torch.no_grad():
+            sr = method.upscale(lr, scale, ids)
+        expected = (hr.shape[-2], hr.shape[-1])
+        if tuple(sr.shape[-2:]) != expected or sr.shape[0] != len(group):
+            raise DataError(
+                f"method {method.name} returned {tuple(sr.shape)} for {ids[0]}, expected {len(group)} images of "
+                f"{expected[1]}x{expected[0]}; check the method's scale"
+            )
+        if not torch.isfinite(sr).all():
+            bad = [ids[i] for i in range(len(ids)) if not torch.isfinite(sr[i]).all()]
+            raise DataError(
+                f"method {method.name} produced NaN/Inf for image {bad[0]}; check the model and its weights"
+            )
+        with timer("to_y", device):
+            y_sr = sr_to_y(sr, lr, gray, method.space, protocol)
+            y_gt = y_of(hr, gray, protocol)
+        y_sr, y_gt = shave(y_sr, border).cpu(), shave(y_gt, border).cpu()
+        for i, image_id in enumerate(ids):
+            out.append((image_id, y_sr[i], y_gt[i]))
+        advance(len(group))
+    return out
+
+
+def evaluate(
+    datasets: Sequence[Dataset],
+    methods: Sequence[Method],
+    scales: Sequence[int] = (4,),
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    protocol: Protocol | None = None,
+    device: torch.device | str = "cpu",
+    output: str | Path | None = None,
+    lr_dir: str | None = None,
+    progress: ProgressFn = _no_progress,
+    batch: int = 8,
+) -> EvalResult:
+    """Score every method on every dataset at every scale; returns one row per image.
+
+    Args:
+        datasets: from :func:`srbench.data.datasets.resolve_dataset`.
+        methods: from :func:`srbench.methods.resolve_method`.
+        scales: any of 2, 3, 4, 8.
+        metrics: registered metric names.
+        protocol: the protocol record; default ``standard``.
+        device: ``torch.device`` or string; use :func:`srbench.device.resolve_device` for ``auto``.
+        output: CSV file; finished groups are written atomically and reused on the next run.
+        lr_dir: folder of given LR images (``{dataset}`` and ``{scale}`` are substituted); the protocol's
+            degradation becomes ``given``.
+        progress: factory ``(description, total) -> advance(n)`` for progress display.
+        batch: images per method call.
+    """
+    protocol = protocol or Protocol()
+    dev = torch.device(device)
+    specs = [METRICS.get(m) for m in metrics]
+    for s in scales:
+        check_scale(s)
+    timer = Timer()
+    table = ResultTable(output)
+    frames: list[pd.DataFrame] = []
+    reused = computed = 0
+    for ds in datasets:
+        loaded: dict[str, object] = {}
+        for scale in scales:
+            lr_folder = _lr_dir_for(lr_dir, ds, scale)
+            proto = protocol
+            if lr_folder is not None:
+                proto = protocol.replace(degradation="given", lr_source=str(lr_folder.resolve()))
+            images: list[HRImage] | None = None
+            for method in methods:
+                method.check_scale(scale)
+                key = GroupKey(method.name, method.key(), ds.name, ds.checksum, scale, proto.key())
+                ids = [img.id for img in ds.images]
+                cached = table.lookup(key, ids, metrics)
+                if cached is not None:
+                    frames.append(cached)
+                    reused += 1
+                    continue
+                if images is None:
+                    with timer("load"):
+                        arrays = loaded.setdefault("hr", [(img.id, img.load()) for img in ds.images])
+                        images = [prepare_hr(i, a, scale, proto) for i, a in arrays]  # type: ignore[union-attr]
+                if isinstance(method, SrDirMethod):
+                    method.check_files({img.id: img.size for img in images}, scale)
+                advance = progress(f"{method.name} {ds.title} x{scale}", len(images))
+                pairs = run_method(method, images, scale, proto, dev, timer, lr_folder, batch, advance)
+                scores = score_pairs(pairs, specs, dev, timer)
+                rows = _rows(ds, scale, method, images, scores, proto, specs, dev, key)
+                table.replace(key, rows)
+                frames.append(rows)
+                computed += 1
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return EvalResult(df, dict(timer.seconds), reused, computed)
+
+
+def _rows(
+    ds: Dataset,
+    scale: int,
+    method: Method,
+    images: Sequence[HRImage],
+    scores: dict[str, dict[str, float]],
+    protocol: Protocol,
+    specs: Sequence[MetricSpec],
+    device: torch.device,
+    key: GroupKey,
+) -> pd.DataFrame:
+    now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    metric_settings = json.dumps({m.name: dict(m.settings) for m in specs}, sort_keys=True)
+    records = []
+    for img in images:
+        h, w = img.size
+        rec: dict[str, object] = {"dataset": ds.name, "scale": scale, "method": method.name, "image": img.id}
+        for m in ("psnr", "ssim", "fsim", "vif"):
+            rec[m] = scores[img.id].get(m, float("nan"))
+        for m in specs:
+            rec[m.name] = scores[img.id][m.name]
+        rec.update(
+            height=h,
+            width=w,
+            gray=img.gray,
+            method_space=method.space,
+            method_key=key.method_key,
+            method_provenance=json.dumps(method.provenance(), sort_keys=True),
+            dataset_checksum=key.dataset_checksum,
+            protocol_name=protocol.name,
+            protocol_key=key.protocol_key,
+            protocol=protocol.to_json(),
+            metric_settings=metric_settings,
+            device=device.type,
+            srbench_version=srbench.__version__,
+            created=now,
+        )
+        records.append(rec)
+    return pd.DataFrame.from_records(records)

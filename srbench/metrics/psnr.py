@@ -1,0 +1,41 @@
+"""Peak signal-to-noise ratio on [0, 255] luminance.
+
+PSNR = 10 log10(255^2 / MSE), with the MSE over all pixels of one (shaved) image, computed in float64. The
+dataset score is the mean of the per-image values (never a pooled MSE). An exact match (MSE = 0) gives +inf.
+Reference: the SR benchmark convention, e.g. SRCNN ``demo_SR.m`` / RCAN ``Evaluate_PSNR_SSIM.m``
+(``../shared/reference/evaluation-conventions.md`` section 3.1).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from srbench.metrics.base import METRICS, MetricSpec
+
+PEAK = 255.0
+
+
+def psnr(sr: Tensor, hr: Tensor, peak: float = PEAK) -> Tensor:
+    """Per-image PSNR in dB of ``sr`` against ``hr``, both ``(N, C, H, W)`` in ``[0, peak]``.
+
+    Returns a float64 tensor ``(N,)``; ``inf`` where the images are identical.
+    """
+    if sr.shape != hr.shape:
+        raise ValueError(f"psnr: shapes differ {tuple(sr.shape)} vs {tuple(hr.shape)}")
+    diff = sr.to(torch.float64) - hr.to(torch.float64)
+    mse = diff.pow(2).flatten(1).mean(dim=1)
+    return 10.0 * torch.log10(peak**2 / mse)
+
+
+METRICS.add(
+    "psnr",
+    MetricSpec(
+        name="psnr",
+        label="PSNR (dB)",
+        higher_is_better=True,
+        fn=psnr,
+        settings={"peak": PEAK, "dtype": "float64", "reduction": "mean of per-image values"},
+        decimals=2,
+    ),
+)

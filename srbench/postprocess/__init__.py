@@ -1,0 +1,1 @@
+"""Optional post-processing of SR outputs (histogram matching)."""

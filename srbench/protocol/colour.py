@@ -1,0 +1,88 @@
+"""Colour conversion as MATLAB ``rgb2ycbcr`` (ITU-R BT.601, studio swing), luminance only.
+
+For R, G, B in [0, 255]:  Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255, so Y lies in [16, 235].
+MATLAB returns uint8 (rounded half away from zero) for uint8 input, which is what SRCNN's ``demo_SR.m`` and the
+headline literature numbers use (``rounding='round'``); ``rounding='float'`` keeps the double value, as
+``rgb2ycbcr(im2double(.))`` in RCAN/EDSR test codes and BasicSR do (conventions section 2.1-2.2).
+The products are accumulated in MATLAB's ``imlincomb`` order: (65.481/255) R + (128.553/255) G
++ (24.966/255) B + 16.
+
+Grayscale images are handled on purpose (Set14 ``bridge`` is single-channel): ``gray_to_y`` either uses the gray
+value as Y, as SRCNN/VDSR do (``'as-y'``), or replicates it to RGB first, as RCAN's MATLAB code does
+(``'replicate'``: Y = 16 + 219 v / 255).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+Rounding = Literal["round", "float"]
+GrayMode = Literal["as-y", "replicate"]
+
+Y_COEFFS = (65.481, 128.553, 24.966)
+Y_OFFSET = 16.0
+# full-range luma, used only to reduce an RGB output of a gray input (R = G = B gives exactly the gray value)
+LUMA_FULL = (0.299, 0.587, 0.114)
+
+
+def round_half_away(x: Tensor) -> Tensor:
+    """MATLAB's rounding for nonnegative values: floor(x + 0.5)."""
+    return torch.floor(x + 0.5)
+
+
+def to_uint8_values(x: Tensor) -> Tensor:
+    """MATLAB's double-to-uint8 conversion of values on [0, 255]: saturate, then round half away from zero."""
+    return round_half_away(x.clamp(0.0, 255.0))
+
+
+def rgb_to_y(rgb: Tensor, rounding: Rounding = "round") -> Tensor:
+    """BT.601 studio-range luminance of ``rgb`` ``(N, 3, H, W)`` on [0, 255]; returns ``(N, 1, H, W)`` float64.
+
+    With ``rounding='round'`` the result is MATLAB's uint8 ``rgb2ycbcr`` output (integer values).
+    """
+    if rgb.shape[-3] != 3:
+        raise ValueError(f"rgb_to_y expects 3 channels, got shape {tuple(rgb.shape)}")
+    x = rgb.to(torch.float64)
+    r, g, b = x[..., 0:1, :, :], x[..., 1:2, :, :], x[..., 2:3, :, :]
+    y = (Y_COEFFS[0] / 255) * r + (Y_COEFFS[1] / 255) * g + (Y_COEFFS[2] / 255) * b + Y_OFFSET
+    if rounding == "round":
+        return round_half_away(y)
+    if rounding == "float":
+        return y
+    raise ValueError(f"unknown rounding {rounding!r}")
+
+
+def gray_to_y(gray: Tensor, mode: GrayMode = "as-y", rounding: Rounding = "round") -> Tensor:
+    """Luminance of a single-channel image ``(N, 1, H, W)`` on [0, 255] under the chosen convention."""
+    x = gray.to(torch.float64)
+    if mode == "as-y":
+        return x
+    if mode == "replicate":
+        return rgb_to_y(x.expand(*x.shape[:-3], 3, *x.shape[-2:]), rounding)
+    raise ValueError(f"unknown grayscale mode {mode!r}")
+
+
+def luminance(image: Tensor, *, gray_source: bool, gray: GrayMode, rounding: Rounding) -> Tensor:
+    """Y of an image ``(N, C, H, W)`` on [0, 255] whose ground truth was gray (``gray_source``) or colour.
+
+    * colour source: ``rgb_to_y``.
+    * gray source, ``'as-y'``: a 1-channel image is its own Y; a 3-channel output of a gray input is reduced
+      with full-range luma (for R = G = B this returns the gray value exactly), rounded if ``rounding='round'``.
+    * gray source, ``'replicate'``: 1-channel images are replicated to RGB, then ``rgb_to_y``.
+    """
+    c = image.shape[-3]
+    if not gray_source:
+        if c != 3:
+            raise ValueError("a colour ground truth needs a 3-channel image to compare with")
+        return rgb_to_y(image, rounding)
+    if gray == "replicate":
+        rgb = image if c == 3 else image.expand(*image.shape[:-3], 3, *image.shape[-2:])
+        return rgb_to_y(rgb, rounding)
+    if c == 1:
+        return image.to(torch.float64)
+    x = image.to(torch.float64)
+    y = LUMA_FULL[0] * x[..., 0:1, :, :] + LUMA_FULL[1] * x[..., 1:2, :, :] + LUMA_FULL[2] * x[..., 2:3, :, :]
+    return round_half_away(y) if rounding == "round" else y

@@ -1,0 +1,122 @@
+"""The protocol record: every knob that changes a number, stored with every result.
+
+A :class:`Protocol` is a frozen dataclass; its :meth:`Protocol.key` (a sha256 of the canonical JSON) keys the
+result cache, so results made under different settings are never mixed or reused for each other.
+
+Presets (``PROTOCOLS``):
+
+* ``standard``: the literature protocol of conventions section 0, which reproduces the published x4 bicubic
+  means: Y = MATLAB ``rgb2ycbcr`` of the uint8 HR (rounded), grayscale used as Y, LR by MATLAB bicubic on the
+  double path and not quantised, outputs clipped and rounded to uint8, shave = scale, Wang 2004 SSIM.
+* ``uint8-lr``: as ``standard``, but the LR is made on MATLAB's uint8 path (bit-exact with the EDSR/RCAN
+  ``LR_bicubic`` benchmark files), i.e. what a method reading the published LR PNGs sees.
+* ``rcan``: RCAN/EDSR MATLAB test code: float Y (``rgb2ycbcr(im2double(.))``), grayscale replicated to RGB,
+  uint8-path LR.
+* ``blur-bicubic``: ``standard`` with the Johnson et al. training degradation (blur sigma 1, then bicubic).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from srbench.errors import ConfigError
+from srbench.protocol.degradations import DEGRADATIONS
+
+HISTMATCH = ("none", "rgb", "y")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Every choice between the HR file and a score.
+
+    Attributes:
+        name: preset the record started from.
+        degradation: ``bicubic`` | ``blur-bicubic`` | ``given`` (LR files supplied with ``--lr-dir``).
+        degradation_version: version of the degradation's definition.
+        lr_path: ``imresize`` numeric path for the LR: ``double`` | ``uint8``.
+        lr_border: ``symmetric`` (current MATLAB) | ``replicate``.
+        lr_quantize: round the LR to uint8 before the method sees it (real LR files are uint8).
+        colour: the colour space the metrics use.
+        y_rounding: ``round`` (uint8 ``rgb2ycbcr``) | ``float``.
+        grayscale: ``as-y`` (gray value is Y) | ``replicate`` (gray -> RGB -> Y).
+        modcrop: crop HR to a multiple of the scale (top-left kept).
+        shave: border pixels dropped before metrics; ``-1`` means "the scale".
+        quantize_sr: clip and round SR outputs to uint8 before metrics.
+        histmatch: post-process SR outputs by histogram matching to the LR input: ``none`` | ``rgb`` | ``y``.
+        lr_source: free text identifying given LR files (their folder checksum); empty otherwise.
+    """
+
+    name: str = "standard"
+    degradation: str = "bicubic"
+    degradation_version: int = 1
+    lr_path: str = "double"
+    lr_border: str = "symmetric"
+    lr_quantize: bool = False
+    colour: str = "ycbcr-bt601-y"
+    y_rounding: str = "round"
+    grayscale: str = "as-y"
+    modcrop: bool = True
+    shave: int = -1
+    quantize_sr: bool = True
+    histmatch: str = "none"
+    lr_source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.degradation != "given" and self.degradation not in DEGRADATIONS:
+            raise ConfigError(
+                f"unknown degradation {self.degradation!r}; choose one of: {', '.join(DEGRADATIONS.names())}"
+            )
+        checks = {
+            "lr_path": ("double", "uint8"),
+            "lr_border": ("symmetric", "replicate"),
+            "y_rounding": ("round", "float"),
+            "grayscale": ("as-y", "replicate"),
+            "histmatch": HISTMATCH,
+        }
+        for field, allowed in checks.items():
+            value = getattr(self, field)
+            if value not in allowed:
+                raise ConfigError(f"protocol {field}={value!r} is not one of {', '.join(allowed)}")
+        if self.shave < -1:
+            raise ConfigError(f"protocol shave={self.shave} must be >= 0 (or -1 for 'the scale')")
+
+    def shave_for(self, scale: int) -> int:
+        return scale if self.shave == -1 else self.shave
+
+    def replace(self, **changes: Any) -> Protocol:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Protocol:
+        return cls(**json.loads(text))
+
+    def key(self) -> str:
+        """Short sha256 of everything but the preset name: equal keys mean equal numbers."""
+        d = self.to_dict()
+        d.pop("name")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    "standard": Protocol(),
+    "uint8-lr": Protocol(name="uint8-lr", lr_path="uint8"),
+    "rcan": Protocol(name="rcan", lr_path="uint8", y_rounding="float", grayscale="replicate"),
+    "blur-bicubic": Protocol(name="blur-bicubic", degradation="blur-bicubic"),
+}
+
+
+def get_protocol(name: str) -> Protocol:
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise ConfigError(f"unknown protocol {name!r}; choose one of: {', '.join(PROTOCOLS)}") from None
