@@ -61,9 +61,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).split("\n")[0] or type(exc).__name__
-        raise DataError(
-            f"{p}: cannot decode image ({reason}); the file is corrupt or truncated, replace it"
-        ) from None
+        raise DataError(f"{p}: cannot decode image ({reason}); the file is corrupt or truncated, replace it") from None
     if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
         raise DataError(f"{p}: unsupported image layout {arr.shape} {arr.dtype}; use 8-bit RGB or grayscale")
     return np.ascontiguousarray(arr)
@@ -79,6 +77,9 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:
     os.close(fd)
     try:
         Image.fromarray(image).save(tmp, format="PNG")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, p)
     finally:
         if os.path.exists(tmp):
@@ -91,7 +92,5 @@ def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     if not d.is_dir():
         raise DataError(f"{d}: not a directory; pass a folder of images")
     return sorted(
-        f
-        for f in d.iterdir()
-        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
+        f for f in d.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
     )

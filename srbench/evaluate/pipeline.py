@@ -45,9 +45,7 @@ def prepare_hr(image_id: str, array: np.ndarray, scale: int, protocol: Protocol)
     if h % scale or w % scale:
         raise DataError(f"image {image_id} is {w}x{h}, not a multiple of the scale {scale}; enable mod-crop")
     if h < 2 * scale or w < 2 * scale:
-        raise DataError(
-            f"image {image_id} is {w}x{h}, too small for scale {scale}; drop it or use a smaller scale"
-        )
+        raise DataError(f"image {image_id} is {w}x{h}, too small for scale {scale}; drop it or use a smaller scale")
     t = torch.from_numpy(np.array(array, dtype=np.float64, copy=True))
     gray = array.ndim == 2
     t = t.unsqueeze(0) if gray else t.permute(2, 0, 1)
@@ -95,9 +93,7 @@ def sr_to_y(sr: Tensor, lr: Tensor, gray: bool, space: Space, protocol: Protocol
     if protocol.histmatch != "none":
         ref = lr.to(torch.float64) * 255.0
         if protocol.histmatch == "y" and space == "rgb" and x.shape[1] == 3:
-            x = histmatch_batch(
-                y_of(x, gray, protocol.replace(y_rounding="float")), y_of(ref, gray, protocol)
-            )
+            x = histmatch_batch(y_of(x, gray, protocol.replace(y_rounding="float")), y_of(ref, gray, protocol))
             return to_uint8_values(x) if protocol.quantize_sr else x
         if ref.shape[1] != x.shape[1]:
             ref = ref.expand(-1, x.shape[1], -1, -1)

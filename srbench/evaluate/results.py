@@ -44,9 +44,7 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a result CSV written by srbench; one-line ``DataError`` if it is not one."""
     p = Path(path)
     try:
-        df = pd.read_csv(
-            p, dtype={"image": str, "method_key": str, "protocol_key": str, "dataset_checksum": str}
-        )
+        df = pd.read_csv(p, dtype={"image": str, "method_key": str, "protocol_key": str, "dataset_checksum": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(
             f"{p}: not a readable results CSV ({type(exc).__name__}); move it away or pick another --output"

@@ -18,10 +18,12 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
@@ -73,6 +75,12 @@ ProgressFn = Callable[[str, int], Callable[[int], None]]
 
 def _no_progress(description: str, total: int) -> Callable[[int], None]:
     return lambda n: None
+
+
+def load_images(ds: Dataset, workers: int = 4) -> list[tuple[str, np.ndarray]]:
+    """Decode every HR image of ``ds`` (in a small thread pool: PIL's decoders release the GIL)."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(zip([img.id for img in ds.images], pool.map(lambda img: img.load(), ds.images), strict=True))
 
 
 def check_scale(scale: int) -> None:
@@ -129,9 +137,7 @@ def _lr_dir_for(lr_dir: str | None, dataset: Dataset, scale: int) -> Path | None
         return None
     p = Path(lr_dir.replace("{dataset}", dataset.name).replace("{scale}", str(scale))).expanduser()
     if not p.is_dir():
-        raise DataError(
-            f"--lr-dir {p}: not a directory; pass the folder of LR images for {dataset.name} x{scale}"
-        )
+        raise DataError(f"--lr-dir {p}: not a directory; pass the folder of LR images for {dataset.name} x{scale}")
     return p
 
 
@@ -152,8 +158,13 @@ def run_method(
     lr_folder: Path | None = None,
     batch: int = 8,
     advance: Callable[[int], None] = lambda n: None,
+    lr_cache: dict[tuple[str, tuple[str, ...]], Tensor] | None = None,
 ) -> list[tuple[str, Tensor, Tensor]]:
-    """Run ``method`` on ``images`` and return ``(image_id, y_sr, y_gt)`` per image, shaved, on the CPU."""
+    """Run ``method`` on ``images`` and return ``(image_id, y_sr, y_gt)`` per image, shaved, on the CPU.
+
+    ``lr_cache`` (keyed by colour space and image ids) lets several methods share one degradation.
+    """
+    lr_cache = {} if lr_cache is None else lr_cache
     border = protocol.shave_for(scale)
     out: list[tuple[str, Tensor, Tensor]] = []
     for group in _groups_by_shape(images, batch if method.batchable else 1):
@@ -179,10 +190,7 @@ def run_method(
         with timer("degrade", device):
             if lr_folder is not None:
                 lr = torch.cat(
-                    [
-                        given_input(_find_lr_file(lr_folder, g.id), g, method.space, protocol, scale)
-                        for g in group
-                    ]
+                    [given_input(_find_lr_file(lr_folder, g.id), g, method.space, protocol, scale) for g in group]
                 ).to(device)
             else:
                 lr = method_input(hr, gray, method.space, protocol, scale)
@@ -246,13 +254,14 @@ def evaluate(
     frames: list[pd.DataFrame] = []
     reused = computed = 0
     for ds in datasets:
-        loaded: dict[str, object] = {}
+        arrays: list[tuple[str, np.ndarray]] | None = None
         for scale in scales:
             lr_folder = _lr_dir_for(lr_dir, ds, scale)
             proto = protocol
             if lr_folder is not None:
                 proto = protocol.replace(degradation="given", lr_source=str(lr_folder.resolve()))
             images: list[HRImage] | None = None
+            lr_cache: dict[tuple[str, tuple[str, ...]], Tensor] = {}
             for method in methods:
                 method.check_scale(scale)
                 key = GroupKey(method.name, method.key(), ds.name, ds.checksum, scale, proto.key())
@@ -264,12 +273,13 @@ def evaluate(
                     continue
                 if images is None:
                     with timer("load"):
-                        arrays = loaded.setdefault("hr", [(img.id, img.load()) for img in ds.images])
-                        images = [prepare_hr(i, a, scale, proto) for i, a in arrays]  # type: ignore[union-attr]
+                        if arrays is None:
+                            arrays = load_images(ds)
+                        images = [prepare_hr(i, a, scale, proto) for i, a in arrays]
                 if isinstance(method, SrDirMethod):
                     method.check_files({img.id: img.size for img in images}, scale)
                 advance = progress(f"{method.name} {ds.title} x{scale}", len(images))
-                pairs = run_method(method, images, scale, proto, dev, timer, lr_folder, batch, advance)
+                pairs = run_method(method, images, scale, proto, dev, timer, lr_folder, batch, advance, lr_cache)
                 scores = score_pairs(pairs, specs, dev, timer)
                 rows = _rows(ds, scale, method, images, scores, proto, specs, dev, key)
                 table.replace(key, rows)
@@ -298,8 +308,8 @@ def _rows(
         rec: dict[str, object] = {"dataset": ds.name, "scale": scale, "method": method.name, "image": img.id}
         for m in ("psnr", "ssim", "fsim", "vif"):
             rec[m] = scores[img.id].get(m, float("nan"))
-        for m in specs:
-            rec[m.name] = scores[img.id][m.name]
+        for spec in specs:
+            rec[spec.name] = scores[img.id][spec.name]
         rec.update(
             height=h,
             width=w,

@@ -62,9 +62,7 @@ class SrDirMethod(Method):
             parts.append(f"{len(wrong)} size mismatch ({shown})")
         if parts:
             raise DataError(
-                f"--sr-dir {self.folder}: "
-                + ", ".join(parts)
-                + f"; SR files must be named after the HR images and "
+                f"--sr-dir {self.folder}: " + ", ".join(parts) + f"; SR files must be named after the HR images and "
                 f"be the size of the HR mod-cropped to a multiple of {scale}"
             )
 

@@ -6,7 +6,7 @@ from srbench.metrics.base import METRICS, MetricSpec
 
 try:  # FSIM and VIF are separate modules; they register themselves when present
     from srbench.metrics import fsim as _fsim  # noqa: F401
-    from srbench.metrics import vif as _vif  # noqa: F401
+    from srbench.metrics import vif as _vif  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
 except ImportError:  # pragma: no cover - during bootstrap only
     pass
 

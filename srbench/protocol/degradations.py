@@ -81,9 +81,7 @@ class Degradation:
     def __call__(self, hr: Tensor, scale: int, path: Path = "double", border: Border = "symmetric") -> Tensor:
         h, w = hr.shape[-2:]
         if h % scale or w % scale:
-            raise ValueError(
-                f"{self.name}: HR size {h}x{w} is not a multiple of the scale {scale}; modcrop first"
-            )
+            raise ValueError(f"{self.name}: HR size {h}x{w} is not a multiple of the scale {scale}; modcrop first")
         return self.fn(hr, scale, path, border)
 
     @property

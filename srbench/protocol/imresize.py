@@ -82,7 +82,7 @@ def _contributions(
 
         kernel_width = width / scale
     else:
-        h = fn
+        h = fn  # type: ignore[assignment]
         kernel_width = width
     x = np.arange(1, out_len + 1, dtype=np.float64)
     u = x / scale + 0.5 * (1 - 1 / scale)
@@ -173,7 +173,7 @@ def imresize(
         antialias = _KERNELS[kernel][2]
     in_dtype = image.dtype
     x = image.to(torch.float64)
-    h, w = x.shape[-2], x.shape[-1]
+    h, w = int(x.shape[-2]), int(x.shape[-1])
     if scale is not None:
         if scale <= 0:
             raise ValueError("imresize: scale must be positive")
@@ -190,11 +190,11 @@ def imresize(
     for d in order:
         if scales[d] == 1.0 and outs[d] == ins[d]:
             continue
-        ind, w = _contributions_t(ins[d], outs[d], scales[d], kernel, bool(antialias), border, dev)
+        ind, weights = _contributions_t(ins[d], outs[d], scales[d], kernel, bool(antialias), border, dev)
         if d == 0:
-            x = _resize_rows(x, ind, w)
+            x = _resize_rows(x, ind, weights)
         else:
-            x = _resize_rows(x.transpose(-1, -2).contiguous(), ind, w).transpose(-1, -2).contiguous()
+            x = _resize_rows(x.transpose(-1, -2).contiguous(), ind, weights).transpose(-1, -2).contiguous()
         if path == "uint8":
             x = _to_uint8_values(x)
     if path == "uint8" and in_dtype == torch.uint8:

@@ -1,0 +1,326 @@
+"""The ``srbench`` command line: parses options and calls the Python API; nothing else lives here.
+
+User mistakes raise :class:`srbench.errors.SrbenchError`; :func:`main` prints its one-line message to stderr and
+exits with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from srbench import __version__
+from srbench.config import data_root as resolve_data_root
+from srbench.errors import ConfigError, SrbenchError
+
+app = typer.Typer(
+    name="srbench",
+    help="Benchmark single-image super-resolution with the literature's exact protocol.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+datasets_app = typer.Typer(help="List, verify and download benchmark datasets.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+out = Console()
+err = Console(stderr=True)
+
+DataRootOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-root", help="Folder holding set5/, set14/, bsd100/ (default: $SRBENCH_DATA).", show_default=False
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"srbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """srbench: numbers you can put in a paper."""
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled,
+    )
+
+    def factory(description: str, total: int) -> Callable[[int], None]:
+        task = progress.add_task(description, total=total)
+        return lambda n: progress.advance(task, n)
+
+    with progress:
+        yield factory
+
+
+def _default_datasets(root: Path | None) -> list[str]:
+    from srbench.data.datasets import CATALOGUED
+
+    if root is None:
+        return ["demo"]
+    present = [n for n in CATALOGUED if (root / n / "hr").is_dir()]
+    if not present:
+        raise ConfigError(
+            f"data root {root} holds none of {', '.join(CATALOGUED)}; pass --dataset, or run `srbench datasets fetch`"
+        )
+    return present
+
+
+@app.command("eval")
+def eval_cmd(
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", "-d", help="Dataset name (set5, set14, bsd100, demo) or a folder of HR images."),
+    ] = None,
+    scale: Annotated[list[int] | None, typer.Option("--scale", "-s", help="Scale factor: 2, 3, 4 or 8.")] = None,
+    method: Annotated[
+        list[str] | None, typer.Option("--method", "-m", help="Registered method (bicubic, nearest).")
+    ] = None,
+    sr_dir: Annotated[
+        list[Path] | None,
+        typer.Option("--sr-dir", help="Folder of SR outputs of an external method, named after the HR images."),
+    ] = None,
+    metric: Annotated[list[str] | None, typer.Option("--metric", help="psnr, ssim, fsim, vif (default: all).")] = None,
+    protocol: Annotated[str, typer.Option(help="Protocol preset (see `srbench protocols`).")] = "standard",
+    degradation: Annotated[str | None, typer.Option(help="Override: bicubic or blur-bicubic.")] = None,
+    y_rounding: Annotated[str | None, typer.Option(help="Override: round (uint8 rgb2ycbcr) or float.")] = None,
+    grayscale: Annotated[str | None, typer.Option(help="Override: as-y or replicate.")] = None,
+    shave: Annotated[int | None, typer.Option(help="Override: border pixels to drop (default: the scale).")] = None,
+    histmatch: Annotated[str | None, typer.Option(help="Override: none, rgb or y histogram matching.")] = None,
+    lr_dir: Annotated[
+        str | None,
+        typer.Option("--lr-dir", help="Given LR images instead of the degradation; {dataset} and {scale} expand."),
+    ] = None,
+    data_root: DataRootOpt = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV of per-image results; finished work is reused.")
+    ] = None,
+    batch: Annotated[int, typer.Option(min=1, help="Images per method call.")] = 8,
+    profile: Annotated[bool, typer.Option(help="Print where the time went.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Score SR methods on datasets; prints a table of means and writes per-image rows with --output."""
+    from srbench.data.datasets import resolve_datasets
+    from srbench.device import resolve_device
+    from srbench.evaluate import evaluate
+    from srbench.evaluate.runner import DEFAULT_METRICS, check_scale
+    from srbench.methods import SrDirMethod, resolve_method
+    from srbench.metrics import METRICS
+    from srbench.protocol.record import get_protocol
+    from srbench.report.console import leaderboard_table, timing_table
+    from srbench.report.leaderboard import means
+
+    root = resolve_data_root(data_root)
+    scales = scale or [4]
+    for s in scales:
+        check_scale(s)
+    names = dataset or _default_datasets(root)
+    metrics = metric or list(DEFAULT_METRICS)
+    for m in metrics:
+        METRICS.get(m)  # unknown names fail before any work
+    proto = get_protocol(protocol)
+    overrides = {
+        k: v
+        for k, v in {
+            "degradation": degradation,
+            "y_rounding": y_rounding,
+            "grayscale": grayscale,
+            "shave": shave,
+            "histmatch": histmatch,
+        }.items()
+        if v is not None
+    }
+    if overrides:
+        proto = proto.replace(**overrides)
+    methods = [resolve_method(m) for m in (method or ([] if sr_dir else ["bicubic", "nearest"]))]
+    methods += [SrDirMethod(d) for d in sr_dir or []]
+    dev = resolve_device(device)
+    datasets = resolve_datasets(names, root)
+    if dataset is None and root is None:
+        err.print("[dim]no data root configured (--data-root / SRBENCH_DATA): using the embedded demo dataset[/dim]")
+    try:
+        with _progress(progress) as bar:
+            result = evaluate(datasets, methods, scales, metrics, proto, dev, output, lr_dir, bar, batch)
+    except KeyboardInterrupt:
+        saved = f"; finished groups are saved in {output}, re-run the same command to resume" if output else ""
+        err.print(f"[red]interrupted[/red]{saved}")
+        raise typer.Exit(130) from None
+    table = means(result.rows, metrics)
+    shaved = "scale" if proto.shave == -1 else proto.shave
+    title = escape(f"Protocol {proto.name} [{proto.key()}], Y channel (BT.601), shave = {shaved}")
+    out.print(leaderboard_table(table, metrics, title))
+    notes = []
+    if result.reused_groups:
+        notes.append(
+            f"{result.reused_groups} of {result.reused_groups + result.computed_groups} groups reused from {output}"
+        )
+    if output is not None:
+        notes.append(f"per-image rows: {output}")
+    if notes:
+        err.print("[dim]" + "; ".join(notes) + "[/dim]")
+    if profile:
+        out.print(timing_table(result.timings, len(result.rows)))
+
+
+@app.command("protocols")
+def protocols_cmd() -> None:
+    """List the protocol presets and every setting they record."""
+    from srbench.protocol.record import PROTOCOLS
+
+    t = Table(header_style="bold")
+    t.add_column("Setting")
+    for name in PROTOCOLS:
+        t.add_column(name)
+    fields = [f for f in PROTOCOLS["standard"].to_dict() if f != "name"]
+    for f in fields:
+        t.add_row(f, *[str(p.to_dict()[f]) for p in PROTOCOLS.values()])
+    t.add_row("key", *[p.key() for p in PROTOCOLS.values()], style="dim")
+    out.print(t)
+
+
+@app.command("methods")
+def methods_cmd() -> None:
+    """List registered methods."""
+    from srbench.methods import METHODS
+
+    for name in METHODS.names():
+        m = METHODS.get(name)()
+        out.print(f"{name:<12} space={m.space}  {type(m).__doc__ or ''}".rstrip())
+
+
+@app.command("metrics")
+def metrics_cmd() -> None:
+    """List registered metrics and their settings."""
+    from srbench.metrics import METRICS
+
+    for name in METRICS.names():
+        s = METRICS.get(name)
+        settings = ", ".join(f"{k}={v}" for k, v in s.settings.items())
+        out.print(f"[bold]{name}[/bold] ({s.label}): {settings}")
+
+
+@datasets_app.command("list")
+def datasets_list(data_root: DataRootOpt = None) -> None:
+    """List registered datasets and whether they are present under the data root."""
+    from srbench.data.datasets import CATALOGUED, DEMO_IMAGES, CatalogSpec
+
+    root = resolve_data_root(data_root)
+    t = Table(header_style="bold")
+    for col in ("Name", "Images", "Present", "Source"):
+        t.add_column(col)
+    for name in CATALOGUED:
+        spec = CatalogSpec.load(name)
+        present = "-" if root is None else ("yes" if (root / name / "hr").is_dir() else "no")
+        t.add_row(name, str(len(spec.images)), present, spec.citation)
+    t.add_row("demo", str(len(DEMO_IMAGES)), "embedded", "scikit-image sample images")
+    out.print(t)
+    if root is None:
+        err.print("[dim]no data root configured: pass --data-root or set SRBENCH_DATA[/dim]")
+
+
+def _catalog_names(names: list[str] | None) -> list[str]:
+    from srbench.data.datasets import CATALOGUED
+
+    chosen = names or list(CATALOGUED)
+    for n in chosen:
+        if n.lower() not in CATALOGUED:
+            raise ConfigError(f"unknown dataset {n!r}; choose from {', '.join(CATALOGUED)}")
+    return [n.lower() for n in chosen]
+
+
+def _require_root(data_root: Path | None) -> Path:
+    root = resolve_data_root(data_root)
+    if root is None:
+        raise ConfigError("no data root configured; pass --data-root DIR or set SRBENCH_DATA")
+    return root
+
+
+@datasets_app.command("verify")
+def datasets_verify(
+    names: Annotated[list[str] | None, typer.Argument(help="Datasets to check (default: all).")] = None,
+    data_root: DataRootOpt = None,
+) -> None:
+    """Check every catalogued file: names each missing, corrupt or modified one."""
+    from srbench.data.datasets import CatalogSpec
+    from srbench.data.verify import verify_dataset
+
+    root = _require_root(data_root)
+    ok = True
+    for n in _catalog_names(names):
+        report = verify_dataset(CatalogSpec.load(n), root)
+        for line in report.lines():
+            (out if report.ok else err).print(line, markup=False, highlight=False)
+        ok &= report.ok
+    if not ok:
+        raise typer.Exit(1)
+
+
+@datasets_app.command("fetch")
+def datasets_fetch(
+    names: Annotated[list[str] | None, typer.Argument(help="Datasets to download (default: all).")] = None,
+    data_root: DataRootOpt = None,
+    mirror: Annotated[
+        str | None, typer.Option(help="Base URL or folder laid out as <mirror>/<dataset>/... (or $SRBENCH_MIRROR).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Download datasets into the data root (sha256-checked, resumable, atomic)."""
+    from srbench.data.datasets import CatalogSpec
+    from srbench.data.fetch import fetch_dataset
+
+    root = _require_root(data_root)
+    ok = True
+    for n in _catalog_names(names):
+        report = fetch_dataset(CatalogSpec.load(n), root, mirror=mirror, progress=progress)
+        for line in report.lines():
+            (out if report.ok else err).print(line, markup=False, highlight=False)
+        ok &= report.ok
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console entry point: runs the app and turns user errors into one line and exit status 2."""
+    try:
+        app()
+    except SrbenchError as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

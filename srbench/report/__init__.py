@@ -1,0 +1,1 @@
+"""Tables from result rows: leaderboards of means and their console rendering."""

@@ -1,0 +1,1 @@
+"""Independent reference implementations for tests and benchmarks (not used by the evaluation path)."""
