@@ -6,6 +6,7 @@ exits with status 2, without a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +49,23 @@ DataRootOpt = Annotated[
         "--data-root", help="Folder holding set5/, set14/, bsd100/ (default: $SRBENCH_DATA).", show_default=False
     ),
 ]
+
+
+WeightsRootOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--weights-root", help="Folder holding srcnn/, vgg16/ (default: $SRBENCH_WEIGHTS).", show_default=False
+    ),
+]
+
+
+def _export_weights_root(option: Path | None) -> None:
+    """Make ``--weights-root`` visible to method factories, which read ``$SRBENCH_WEIGHTS``."""
+    from srbench.config import WEIGHTS_ENV, weights_root
+
+    root = weights_root(option)
+    if root is not None:
+        os.environ[WEIGHTS_ENV] = str(root)
 
 
 def _version(value: bool) -> None:
@@ -125,6 +143,7 @@ def eval_cmd(
         typer.Option("--lr-dir", help="Given LR images instead of the degradation; {dataset} and {scale} expand."),
     ] = None,
     data_root: DataRootOpt = None,
+    weights_root: WeightsRootOpt = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="CSV of per-image results; finished work is reused.")
@@ -145,6 +164,7 @@ def eval_cmd(
     from srbench.report.leaderboard import means
 
     root = resolve_data_root(data_root)
+    _export_weights_root(weights_root)
     scales = scale or [4]
     for s in scales:
         check_scale(s)

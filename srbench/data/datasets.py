@@ -41,9 +41,7 @@ class FileRecord:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FileRecord:
-        return cls(
-            d["file"], int(d["width"]), int(d["height"]), int(d["channels"]), d["sha256"], d["pixel_sha256"]
-        )
+        return cls(d["file"], int(d["width"]), int(d["height"]), int(d["channels"]), d["sha256"], d["pixel_sha256"])
 
 
 @dataclass(frozen=True)
@@ -211,9 +209,7 @@ def folder_dataset(folder: str | os.PathLike[str], name: str | None = None) -> D
     d = Path(folder)
     files = list_images(d)
     if not files:
-        raise DataError(
-            f"{d}: no images found (expected .png/.bmp/.jpg/.tif files); point at a folder of HR images"
-        )
+        raise DataError(f"{d}: no images found (expected .png/.bmp/.jpg/.tif files); point at a folder of HR images")
     stems = [f.stem for f in files]
     dupes = sorted({s for s in stems if stems.count(s) > 1})
     if dupes:
@@ -229,9 +225,7 @@ def resolve_dataset(spec: str, root: Path | None) -> Dataset:
     p = Path(spec).expanduser()
     if p.is_dir():
         return folder_dataset(p)
-    raise DataError(
-        f"unknown dataset {spec!r}: not one of {', '.join(DATASETS.names())} and not a folder of images"
-    )
+    raise DataError(f"unknown dataset {spec!r}: not one of {', '.join(DATASETS.names())} and not a folder of images")
 
 
 def resolve_datasets(specs: Sequence[str], root: Path | None) -> list[Dataset]:

@@ -76,7 +76,7 @@ def given_input(path: Path, hr: HRImage, space: Space, protocol: Protocol, scale
             f"{path}: LR is {arr.shape[1]}x{arr.shape[0]}, expected {w // scale}x{h // scale} "
             f"(HR {w}x{h} / {scale}); pass the LR folder made for this scale"
         )
-    t = torch.from_numpy(np.ascontiguousarray(arr)).to(torch.float64)
+    t = torch.from_numpy(np.array(arr, dtype=np.float64, copy=True))
     t = t[None, None] if arr.ndim == 2 else t.permute(2, 0, 1)[None]
     if not hr.gray and t.shape[1] != 3:
         raise DataError(f"{path}: LR is grayscale but the HR image is colour; use the matching LR file")

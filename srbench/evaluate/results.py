@@ -56,13 +56,16 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def write_results_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write ``df`` as CSV via a temporary file in the same folder and ``os.replace``: never half-written."""
+    """Write ``df`` as CSV via a temporary file in the same folder and ``os.replace``: never half-written.
+
+    Floats are written with 17 significant digits, so values read back are bit-identical to the computed ones.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
         with os.fdopen(fd, "w", newline="") as fh:
-            df.to_csv(fh, index=False, float_format="%.10g")
+            df.to_csv(fh, index=False, float_format="%.17g")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, p)

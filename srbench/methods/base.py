@@ -64,6 +64,15 @@ def resolve_method(spec: str) -> Method:
 
     if spec.startswith("sr-dir:"):
         return SrDirMethod(Path(spec[len("sr-dir:") :]))
+    if spec.endswith(".safetensors"):
+        from srbench.methods.model import ModelMethod
+        from srbench.models.weights import read_metadata
+
+        if read_metadata(spec).get("architecture") == "srcnn":  # SRCNN upsamples bicubically first
+            from srbench.methods.srcnn import SRCNNMethod
+
+            return SRCNNMethod.from_weights(spec)
+        return ModelMethod.from_weights(spec)
     if spec in METHODS:
         return METHODS.get(spec)()
     if Path(spec).is_dir():

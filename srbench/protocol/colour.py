@@ -4,8 +4,10 @@ For R, G, B in [0, 255]:  Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255, so Y
 MATLAB returns uint8 (rounded half away from zero) for uint8 input, which is what SRCNN's ``demo_SR.m`` and the
 headline literature numbers use (``rounding='round'``); ``rounding='float'`` keeps the double value, as
 ``rgb2ycbcr(im2double(.))`` in RCAN/EDSR test codes and BasicSR do (conventions section 2.1-2.2).
-The products are accumulated in MATLAB's ``imlincomb`` order: (65.481/255) R + (128.553/255) G
-+ (24.966/255) B + 16.
+MATLAB's ``rgb2ycbcr.m`` scales the matrix first, ``T = (1/255) * origT``, then ``imlincomb`` accumulates
+T(1) R + T(2) G + T(3) B + 16 left to right in double precision and rounds once; srbench does the same, in the
+same order with the same coefficients, because the last bit decides how the exact ties (Y = k + 0.5, e.g. RGB
+(146, 124, 97)) round.
 
 Grayscale images are handled on purpose (Set14 ``bridge`` is single-channel): ``gray_to_y`` either uses the gray
 value as Y, as SRCNN/VDSR do (``'as-y'``), or replicates it to RGB first, as RCAN's MATLAB code does
@@ -47,7 +49,8 @@ def rgb_to_y(rgb: Tensor, rounding: Rounding = "round") -> Tensor:
         raise ValueError(f"rgb_to_y expects 3 channels, got shape {tuple(rgb.shape)}")
     x = rgb.to(torch.float64)
     r, g, b = x[..., 0:1, :, :], x[..., 1:2, :, :], x[..., 2:3, :, :]
-    y = (Y_COEFFS[0] / 255) * r + (Y_COEFFS[1] / 255) * g + (Y_COEFFS[2] / 255) * b + Y_OFFSET
+    t1, t2, t3 = ((1 / 255) * c for c in Y_COEFFS)  # MATLAB: scaleFactor.uint8.T * origT
+    y = t1 * r + t2 * g + t3 * b + Y_OFFSET
     if rounding == "round":
         return round_half_away(y)
     if rounding == "float":
@@ -84,5 +87,7 @@ def luminance(image: Tensor, *, gray_source: bool, gray: GrayMode, rounding: Rou
     if c == 1:
         return image.to(torch.float64)
     x = image.to(torch.float64)
-    y = LUMA_FULL[0] * x[..., 0:1, :, :] + LUMA_FULL[1] * x[..., 1:2, :, :] + LUMA_FULL[2] * x[..., 2:3, :, :]
+    r, g, b = x[..., 0:1, :, :], x[..., 1:2, :, :], x[..., 2:3, :, :]
+    y = LUMA_FULL[0] * r + LUMA_FULL[1] * g + LUMA_FULL[2] * b
+    y = torch.where((r == g) & (g == b), r, y)  # exactly the gray value where R = G = B (no ulp drift)
     return round_half_away(y) if rounding == "round" else y

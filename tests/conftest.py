@@ -1,0 +1,69 @@
+"""Shared fixtures: the ``../shared`` data root (Set5/Set14/BSD100, MATLAB-written reference files).
+
+* ``shared_datasets``: ``$SRBENCH_DATA`` if set, else ``<repo>/../shared/datasets``.
+* ``shared_fixtures``: ``<data root>/../reference/fixtures``.
+
+Both skip the requesting test when the data is not there. In CI, set ``SRBENCH_REQUIRE_SHARED=1``: any skipped
+test then fails the session (the guard below), so a missing data root can never turn the numeric regression
+tests into silent skips.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SKIP_REASON = "needs ../shared (Set5/Set14/BSD100 + MATLAB fixtures); set SRBENCH_DATA"
+REQUIRE_ENV = "SRBENCH_REQUIRE_SHARED"
+
+
+def _data_root() -> Path:
+    env = os.environ.get("SRBENCH_DATA")
+    return Path(env).expanduser() if env else REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    root = _data_root()
+    if not all((root / name / "hr").is_dir() for name in ("set5", "set14", "bsd100")):
+        pytest.skip(SKIP_REASON)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    root = _data_root().parent / "reference" / "fixtures"
+    if not all((root / name).is_dir() for name in ("matlab_imresize", "matlab_lrbicx2_set5")):
+        pytest.skip(SKIP_REASON)
+    return root
+
+
+# --- CI guard: SRBENCH_REQUIRE_SHARED=1 turns every skip into a session failure ----------------------------
+
+_skipped: list[str] = []
+
+
+def _require_shared() -> bool:
+    return os.environ.get(REQUIRE_ENV, "") == "1"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # an xfail is reported as "skipped" with ``wasxfail`` set: that is an expected failure, not a skip
+    if report.skipped and not hasattr(report, "wasxfail") and report.nodeid not in _skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _require_shared() and _skipped:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    if _require_shared() and _skipped:
+        terminalreporter.section("SRBENCH_REQUIRE_SHARED", sep="=", red=True, bold=True)
+        terminalreporter.write_line(
+            f"{REQUIRE_ENV}=1: {len(_skipped)} tests were skipped: " + ", ".join(_skipped), red=True
+        )
