@@ -19,9 +19,6 @@ ARCHITECTURES: Registry[Callable[..., nn.Module]] = Registry("architecture")
 def build_model(architecture: str, **kwargs: Any) -> nn.Module:
     """Instantiate a registered architecture (importing the built-in ones first)."""
     import srbench.models.johnson
+    import srbench.models.srcnn  # noqa: F401
 
-    try:
-        import srbench.models.srcnn  # noqa: F401
-    except ImportError:  # pragma: no cover - during bootstrap only
-        pass
     return ARCHITECTURES.get(architecture)(**kwargs)
