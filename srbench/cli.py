@@ -333,6 +333,15 @@ def datasets_fetch(
         raise typer.Exit(1)
 
 
+from srbench.commands.train import train_command  # noqa: E402  (kept beside the other commands)
+from srbench.commands.upscale import upscale_command  # noqa: E402
+
+app.command("train", help="Train an SR network (Johnson et al. 2016 recipe; resumable).")(train_command)
+app.command("upscale", help="Upscale an image or a folder with any method (tiled; optional histogram matching).")(
+    upscale_command
+)
+
+
 def main() -> None:
     """Console entry point: runs the app and turns user errors into one line and exit status 2."""
     try:
