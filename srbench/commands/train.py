@@ -90,11 +90,12 @@ def train_command(
         config = TrainConfig.from_dict(dict(state["config"]))
         folders = folders or [Path(f) for f in state["data"]["folders"]]
     else:
-        config = get_recipe(recipe or "johnson2016")
+        default_recipe = "srcnn" if model is not None and model.lower() == "srcnn" else "johnson2016"
+        config = get_recipe(recipe or default_recipe)
     if not folders:
         raise ConfigError("no training data; pass --data DIR (repeatable) with folders of training images")
-    if model is not None and model.lower() != "johnson":
-        raise ConfigError(f"model {model!r} cannot be trained by srbench train; use --model johnson")
+    if model is not None and model.lower() not in ("johnson", "srcnn"):
+        raise ConfigError(f"model {model!r} cannot be trained by srbench train; use --model johnson or srcnn")
     arch = dict(config.arch_kwargs)
     if upsample is not None:
         if upsample not in UPSAMPLE:

@@ -58,6 +58,7 @@ from srbench.config import data_root as resolve_data_root
 from srbench.device import resolve_device
 from srbench.errors import ConfigError, DataError, SrbenchError
 from srbench.losses.combined import CombinedLoss
+from srbench.methods.base import Method
 from srbench.models.registry import build_model
 from srbench.models.weights import save_weights
 from srbench.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -69,6 +70,20 @@ MODEL = "model.safetensors"
 TRAIN_LOG = "train_log.csv"
 VALIDATION = "validation.csv"
 VAL_METRICS = ("psnr", "ssim")
+
+
+def to_y_space(lr: Tensor, hr: Tensor, scale: int) -> tuple[Tensor, Tensor]:
+    """SRCNN's training pair: (MATLAB-bicubic upscale of the LR luminance, HR luminance), on [0, 1].
+
+    Luminance is BT.601 studio-range Y (``rgb_to_y``, unrounded), as the evaluation protocol uses; the upscale is
+    the same ``imresize`` the SRCNN method applies at test time (Dong et al. 2014, section 3.1).
+    """
+    from srbench.protocol.colour import rgb_to_y
+    from srbench.protocol.imresize import imresize
+
+    y_lr = rgb_to_y(lr * 255.0, "float") / 255.0
+    y_hr = rgb_to_y(hr * 255.0, "float") / 255.0
+    return imresize(y_lr, scale).to(lr.dtype), y_hr.to(hr.dtype)
 
 
 class TrainingError(SrbenchError):
@@ -249,7 +264,13 @@ class _Validator:
 
         net = _unwrap(model)
         t0 = time.perf_counter()
-        method = ModelMethod(net, f"train@{iteration}", self.config.scale, "rgb")
+        method: Method
+        if self.config.space == "y":
+            from srbench.methods.srcnn import SRCNNMethod
+
+            method = SRCNNMethod(net, self.config.scale, f"train@{iteration}", "training", "", dtype=torch.float32)
+        else:
+            method = ModelMethod(net, f"train@{iteration}", self.config.scale, "rgb")
         try:
             result = evaluate(
                 [self.dataset], [method], [self.config.scale], VAL_METRICS, get_protocol("standard"), self.device
@@ -493,6 +514,8 @@ def _train(
                 future = pool.submit(fetch, it + 1) if it < config.iterations else None
             hr_u8 = hr_cpu.to(device, non_blocking=True)
             lr, hr = data.degrade(hr_u8)
+            if config.space == "y":
+                lr, hr = to_y_space(lr, hr, config.scale)
             if channels_last:
                 lr = lr.contiguous(memory_format=torch.channels_last)
                 hr = hr.contiguous(memory_format=torch.channels_last)
@@ -539,7 +562,7 @@ def _train(
             "architecture": config.model,
             "arch_kwargs": config.model_kwargs(),
             "scale": config.scale,
-            "space": "rgb",
+            "space": config.space,
             "loss": {"type": config.loss, **criterion.describe()},
             "degradation": data.degradation.id,
             "recipe": config.recipe,

@@ -32,6 +32,8 @@ from srbench.losses.tv import fns_tv_weight
 from srbench.losses.vgg import check_layers
 
 LOSSES = ("pixel", "feature")
+#: architectures trained as SRCNN is: input = MATLAB-bicubic upscale of the LR luminance, target = HR luminance
+Y_SPACE_MODELS = ("srcnn",)
 AMP_DTYPES = ("bf16", "fp16")
 UPSAMPLE = ("deconv", "nearest")
 
@@ -107,13 +109,17 @@ class TrainConfig:
             raise ConfigError(f"unknown loss {self.loss!r}; use --loss pixel or --loss feature")
         if self.loss == "feature":
             check_layers(self.feature_layers)
+        if self.space == "y" and self.loss != "pixel":
+            raise ConfigError(f"{self.model} is trained on the luminance channel: use --loss pixel")
         if "scale" in self.arch_kwargs:
             raise ConfigError("give the scale with --scale, not inside the architecture arguments")
         up = self.arch_kwargs.get("upsample", "deconv")
         if up not in UPSAMPLE:
             raise ConfigError(f"unknown upsampling {up!r}; use --upsample deconv or --upsample nearest")
-        if self.scale < 2 or self.scale & (self.scale - 1):
+        if self.space == "rgb" and (self.scale < 2 or self.scale & (self.scale - 1)):
             raise ConfigError(f"scale {self.scale} cannot be trained with {self.model}; use --scale 2, 4 or 8")
+        if self.scale not in (2, 3, 4, 8):
+            raise ConfigError(f"scale {self.scale} is not supported; use --scale 2, 3, 4 or 8")
         positive = {"--crop": self.crop, "--batch-size": self.batch_size, "--iterations": self.iterations}
         for name, value in positive.items():
             if value < 1:
@@ -147,8 +153,18 @@ class TrainConfig:
     def feature_weight(self) -> float:
         return 1.0 if self.loss == "feature" else 0.0
 
+    @property
+    def space(self) -> str:
+        """``'y'`` for networks that work on the bicubic-upscaled luminance (SRCNN), else ``'rgb'``."""
+        return "y" if self.model in Y_SPACE_MODELS else "rgb"
+
     def model_kwargs(self) -> dict[str, Any]:
-        """``build_model(self.model, **model_kwargs())``: scale plus the architecture arguments."""
+        """``build_model(self.model, **model_kwargs())``: scale (for RGB networks) plus the architecture arguments.
+
+        Y-space networks (SRCNN) take no scale: they refine an input already upscaled by MATLAB bicubic.
+        """
+        if self.space == "y":
+            return dict(self.arch_kwargs)
         return {"scale": self.scale, **self.arch_kwargs}
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,6 +208,26 @@ RECIPES: dict[str, TrainConfig] = {
         weight_decay=0.0,
         iterations=200_000,
         recipe="johnson2016",
+    ),
+    # SRCNN (Dong et al., ECCV 2014 / TPAMI 2015) in srbench's trainer: the 9-5-5 network on the luminance of the
+    # bicubic-upscaled LR, MSE loss. The authors trained with SGD on 33x33 sub-images and 'valid' convolutions;
+    # srbench uses Adam with lr 1e-4 (the usual choice of PyTorch re-implementations) on random HR crops with
+    # 'same' replicate padding, as their test code pads. The degradation is srbench's blur-bicubic, as for the
+    # Johnson networks, so that x8 baselines compare like with like.
+    "srcnn": TrainConfig(
+        model="srcnn",
+        arch_kwargs={"f1": 9, "f2": 5, "f3": 5, "n1": 64, "n2": 32},
+        scale=4,
+        loss="pixel",
+        tv_weight=0.0,
+        crop=96,
+        batch_size=16,
+        lr=1e-4,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        iterations=100_000,
+        recipe="srcnn",
     ),
 }
 

@@ -350,3 +350,41 @@ def test_ddp_two_processes_write_one_model(data_dir: Path, tmp_path: Path) -> No
     assert files == ["checkpoint.pt", "model.safetensors", "train_log.csv"]
     _, meta = load_weights(tmp_path / "out" / "model.safetensors")
     assert meta["world_size"] == 2 and meta["iterations"] == 4
+
+
+def test_srcnn_trains_on_bicubic_upscaled_luminance_and_reloads_as_srcnn(data_dir: Path, tmp_path: Path) -> None:
+    """SRCNN x8 (the authors released none): Y-space pairs, lower loss, weights that reload as the SRCNN method."""
+    from srbench.methods import resolve_method
+    from srbench.methods.srcnn import SRCNNMethod
+    from srbench.protocol.colour import rgb_to_y
+    from srbench.protocol.imresize import imresize
+    from srbench.train.loop import to_y_space
+
+    config = get_recipe("srcnn").replace(
+        arch_kwargs={"f1": 9, "f2": 1, "f3": 5, "n1": 8, "n2": 4},
+        scale=8,
+        crop=32,
+        batch_size=4,
+        iterations=12,
+        lr=1e-3,
+        val_every=0,
+        checkpoint_every=6,
+        log_every=3,
+        device="cpu",
+    )
+    # the training pair is the test-time SRCNN input: MATLAB bicubic of the LR luminance, against the HR luminance
+    lr = torch.rand(2, 3, 4, 4, dtype=torch.float64)
+    hr = torch.rand(2, 3, 32, 32, dtype=torch.float64)
+    x, y = to_y_space(lr, hr, 8)
+    assert torch.equal(x, imresize(rgb_to_y(lr * 255, "float") / 255, 8))
+    assert torch.equal(y, rgb_to_y(hr * 255, "float") / 255)
+    result = train(config, [data_dir], tmp_path / "run", progress=False)
+    losses = result.history["loss"].to_numpy()
+    assert np.isfinite(losses).all() and losses[-3:].mean() < losses[:3].mean()
+    meta = read_metadata(tmp_path / "run" / "model.safetensors")
+    assert meta["architecture"] == "srcnn" and meta["space"] == "y" and meta["scale"] == 8
+    method = resolve_method(str(tmp_path / "run" / "model.safetensors"))
+    assert isinstance(method, SRCNNMethod) and method.scale == 8
+    assert method.upscale(torch.rand(1, 1, 5, 6, dtype=torch.float64), 8, ["a"]).shape == (1, 1, 40, 48)
+    with pytest.raises(ConfigError, match="--loss pixel"):
+        config.replace(loss="feature").validate()
