@@ -268,7 +268,7 @@ class _Validator:
         if self.config.space == "y":
             from srbench.methods.srcnn import SRCNNMethod
 
-            method = SRCNNMethod(net, self.config.scale, f"train@{iteration}", "training", "", dtype=torch.float32)
+            method = SRCNNMethod(net, self.config.scale, f"train@{iteration}", "training", "", dtype=torch.float32)  # type: ignore[arg-type]
         else:
             method = ModelMethod(net, f"train@{iteration}", self.config.scale, "rgb")
         try:
