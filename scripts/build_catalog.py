@@ -18,8 +18,7 @@ from PIL import Image
 
 PAN = "https://raw.githubusercontent.com/zhaohengyuan1/PAN/4d045d18592c5771cd3990da88f292812774e538/datasets"
 IDN = (
-    "https://raw.githubusercontent.com/Zheng222/IDN-Caffe/482c601336000f5c00b0e93f83a525f0fc917830"
-    "/test/test_data/B100"
+    "https://raw.githubusercontent.com/Zheng222/IDN-Caffe/482c601336000f5c00b0e93f83a525f0fc917830/test/test_data/B100"
 )
 
 META = {

@@ -28,9 +28,7 @@ def _resolve(option: str | os.PathLike[str] | None, env: str, what: str) -> Path
     path = Path(value).expanduser()
     if not path.is_dir():
         source = "--" + what.replace(" ", "-") if option is not None else f"${env}"
-        raise ConfigError(
-            f"{what} {path} (from {source}) is not a directory; create it or point {source} elsewhere"
-        )
+        raise ConfigError(f"{what} {path} (from {source}) is not a directory; create it or point {source} elsewhere")
     return path
 
 

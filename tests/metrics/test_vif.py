@@ -1,4 +1,4 @@
-"""srbench's VIFp against ``piq.vif_p`` (the independent reference): batch equality, identity, argument order (not symmetric), minimum size."""
+"""srbench VIFp against piq.vif_p (independent reference): batch, identity, argument order, minimum size."""
 
 from __future__ import annotations
 
