@@ -243,8 +243,8 @@ def test_upscale_is_bicubic_then_network() -> None:
     method = SRCNNMethod(model, 3, name="t")
     sr = method.upscale(lr, 3, ["a", "b"])
     assert sr.shape == (2, 1, 21, 27) and sr.dtype == torch.float64
-    with torch.no_grad():
-        assert torch.equal(sr, model(imresize(lr, 3)))
+    with torch.no_grad():  # per-image convolution vs one batched call: equal up to float summation order
+        torch.testing.assert_close(sr, model(imresize(lr, 3)), rtol=0, atol=1e-12)
     sr32 = SRCNNMethod(_random_srcnn(), 3, name="t", dtype=torch.float32).upscale(lr, 3, ["a", "b"])
     assert sr32.dtype == torch.float64 and (sr32 - sr).abs().max() < 1e-5
     assert SRCNNMethod(_random_srcnn(), 3, dtype=torch.float32).key() != method.key()
@@ -331,3 +331,19 @@ def test_named_method_without_weights(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(ConfigError, match="method srcnn-915-91images-x3 needs the SRCNN weights") as exc:
         METHODS.get("srcnn-915-91images-x3")()
     assert str(tmp_path / "srcnn" / "srcnn_915_91images_x3.mat") in _one_line(exc)
+
+
+def test_tiled_network_equals_untiled_on_a_large_image() -> None:
+    """SRCNN runs in overlapping tiles (bounded memory); the overlap covers its receptive field, so nothing changes."""
+    from srbench.methods.srcnn import TILE, SRCNNMethod
+    from srbench.models.srcnn import SRCNN
+    from srbench.protocol.imresize import imresize
+
+    torch.manual_seed(0)
+    model = SRCNN(n1=8, n2=4).to(torch.float64).eval()
+    lr = torch.rand(1, 1, 150, 90, dtype=torch.float64)  # 600 x 360 HR: several tiles of TILE
+    assert TILE < 600
+    method = SRCNNMethod(model, 4, "tiny")
+    with torch.no_grad():
+        untiled = model(imresize(lr, 4))
+    torch.testing.assert_close(method.upscale(lr, 4, ["a"]), untiled, rtol=0, atol=1e-12)
