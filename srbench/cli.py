@@ -149,6 +149,7 @@ def eval_cmd(
         Path | None, typer.Option("--output", "-o", help="CSV of per-image results; finished work is reused.")
     ] = None,
     batch: Annotated[int, typer.Option(min=1, help="Images per method call.")] = 8,
+    threads: Annotated[int, typer.Option(min=0, help="torch CPU threads while scoring (0: torch's default).")] = 1,
     profile: Annotated[bool, typer.Option(help="Print where the time went.")] = False,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
@@ -194,7 +195,9 @@ def eval_cmd(
         err.print("[dim]no data root configured (--data-root / SRBENCH_DATA): using the embedded demo dataset[/dim]")
     try:
         with _progress(progress) as bar:
-            result = evaluate(datasets, methods, scales, metrics, proto, dev, output, lr_dir, bar, batch)
+            result = evaluate(
+                datasets, methods, scales, metrics, proto, dev, output, lr_dir, bar, batch, threads or None
+            )
     except KeyboardInterrupt:
         saved = f"; finished groups are saved in {output}, re-run the same command to resume" if output else ""
         err.print(f"[red]interrupted[/red]{saved}")

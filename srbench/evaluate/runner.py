@@ -227,6 +227,7 @@ def evaluate(
     lr_dir: str | None = None,
     progress: ProgressFn = _no_progress,
     batch: int = 8,
+    threads: int | None = 1,
 ) -> EvalResult:
     """Score every method on every dataset at every scale; returns one row per image.
 
@@ -242,9 +243,34 @@ def evaluate(
             degradation becomes ``given``.
         progress: factory ``(description, total) -> advance(n)`` for progress display.
         batch: images per method call.
+        threads: torch intra-op threads while evaluating on the CPU (restored afterwards); ``None`` keeps torch's
+            setting. The default is 1 because metrics and resizing run image by image on tensors of ~0.15 MP,
+            where intra-op threading gains little and, on a busy 2-core machine, was measured to cost up to 2x
+            (``benchmarks/bench_eval.py`` with ``OMP_NUM_THREADS=1`` vs default; timings were noisy).
     """
-    protocol = protocol or Protocol()
     dev = torch.device(device)
+    previous = torch.get_num_threads()
+    if threads is not None and dev.type == "cpu":
+        torch.set_num_threads(threads)
+    try:
+        return _evaluate(datasets, methods, scales, metrics, protocol, dev, output, lr_dir, progress, batch)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _evaluate(
+    datasets: Sequence[Dataset],
+    methods: Sequence[Method],
+    scales: Sequence[int],
+    metrics: Sequence[str],
+    protocol: Protocol | None,
+    dev: torch.device,
+    output: str | Path | None,
+    lr_dir: str | None,
+    progress: ProgressFn,
+    batch: int,
+) -> EvalResult:
+    protocol = protocol or Protocol()
     specs = [METRICS.get(m) for m in metrics]
     for s in scales:
         check_scale(s)
