@@ -67,8 +67,11 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:
-    """Write a ``uint8`` ``(H, W)`` or ``(H, W, 3)`` array as PNG, atomically (temp file, then rename)."""
+def write_image(path: str | os.PathLike[str], image: np.ndarray, text: dict[str, str] | None = None) -> None:
+    """Write a ``uint8`` ``(H, W)`` or ``(H, W, 3)`` array as PNG, atomically (temp file, then rename).
+
+    ``text`` entries become PNG tEXt chunks (e.g. the record of how an image was made).
+    """
     p = Path(path)
     if image.dtype != np.uint8:
         raise ValueError(f"write_image expects uint8, got {image.dtype}")
@@ -76,7 +79,14 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     os.close(fd)
     try:
-        Image.fromarray(image).save(tmp, format="PNG")
+        pnginfo = None
+        if text:
+            from PIL import PngImagePlugin
+
+            pnginfo = PngImagePlugin.PngInfo()
+            for key, value in text.items():
+                pnginfo.add_text(key, value)
+        Image.fromarray(image).save(tmp, format="PNG", pnginfo=pnginfo)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions

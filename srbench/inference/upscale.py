@@ -35,11 +35,11 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
 import srbench
-from srbench.data.imageio import IMAGE_SUFFIXES, list_images, read_image
+from srbench.data.imageio import IMAGE_SUFFIXES, list_images, read_image, write_image
 from srbench.errors import ConfigError, DataError
 from srbench.inference.colour_convert import rgb_to_ycbcr, ycbcr_to_rgb
 from srbench.inference.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, upscale_tiled
@@ -209,28 +209,10 @@ def upscale_image(
 
 
 def write_png(path: str | os.PathLike[str], image: np.ndarray, info: dict[str, Any]) -> None:
-    """Write ``uint8`` ``image`` as PNG with ``info`` as JSON in the ``srbench`` tEXt chunk, atomically.
-
-    Like :func:`srbench.data.imageio.write_image` (temporary file in the same folder, then ``os.replace``), plus
-    the metadata chunk, which that function does not write.
-    """
-    p = Path(path)
+    """Write ``uint8`` ``image`` as PNG with ``info`` as JSON in the ``srbench`` tEXt chunk, atomically."""
     if image.dtype != np.uint8:
         raise ValueError(f"write_png expects uint8, got {image.dtype}")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    meta = PngImagePlugin.PngInfo()
-    meta.add_text(PNG_KEY, json.dumps(info, sort_keys=True))
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    os.close(fd)
-    try:
-        Image.fromarray(image).save(tmp, format="PNG", pnginfo=meta)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_image(path, image, {PNG_KEY: json.dumps(info, sort_keys=True)})
 
 
 def read_png_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
