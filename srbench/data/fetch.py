@@ -638,12 +638,6 @@ def fetch_dataset(spec: CatalogSpec, root: Path, *, mirror: str | None = None, p
     return report
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _valid(folder: Path, dest: str, record: FileRecord | None, sha256: str | None) -> bool:
     path = folder / dest
     if not path.is_file():
@@ -680,7 +674,6 @@ def _run(job: _Job, folder: Path, records: dict[str, FileRecord], progress: Prog
                 "with a copy of the dataset"
             )
         write_image(folder / dest, pixels)
-        os.chmod(folder / dest, 0o666 & ~_umask())  # write_image's temp file is 0600: make it like the rest
         src.unlink()
     elif job.kind == "archive":
         assert job.sha256 is not None

@@ -8,13 +8,13 @@ silently converted into numbers that differ from the literature.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from srbench.atomic import atomic_path
 from srbench.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
@@ -75,25 +75,15 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, text: dict[str,
     p = Path(path)
     if image.dtype != np.uint8:
         raise ValueError(f"write_image expects uint8, got {image.dtype}")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    os.close(fd)
-    try:
-        pnginfo = None
-        if text:
-            from PIL import PngImagePlugin
+    pnginfo = None
+    if text:
+        from PIL import PngImagePlugin
 
-            pnginfo = PngImagePlugin.PngInfo()
-            for key, value in text.items():
-                pnginfo.add_text(key, value)
+        pnginfo = PngImagePlugin.PngInfo()
+        for key, value in text.items():
+            pnginfo.add_text(key, value)
+    with atomic_path(p) as tmp:
         Image.fromarray(image).save(tmp, format="PNG", pnginfo=pnginfo)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:

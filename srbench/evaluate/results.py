@@ -8,13 +8,13 @@ skips every group whose rows are complete for the requested metrics.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from srbench.atomic import atomic_path
 from srbench.errors import DataError
 
 METRIC_COLUMNS = ("psnr", "ssim", "fsim", "vif")
@@ -60,18 +60,8 @@ def write_results_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> None
 
     Floats are written with 17 significant digits, so values read back are bit-identical to the computed ones.
     """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            df.to_csv(fh, index=False, float_format="%.17g")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        df.to_csv(fh, index=False, float_format="%.17g")
 
 
 class ResultTable:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
 import srbench
+from srbench.atomic import atomic_path
 from srbench.data.imageio import IMAGE_SUFFIXES, list_images, read_image, write_image
 from srbench.errors import ConfigError, DataError
 from srbench.inference.colour_convert import rgb_to_ycbcr, ycbcr_to_rgb
@@ -232,19 +232,9 @@ def read_png_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=True)
+        fh.write("\n")
 
 
 def _sha256(path: Path) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 import srbench
+from srbench.atomic import atomic_path
 from srbench.errors import ConfigError, DataError
 from srbench.models.registry import build_model
 
@@ -51,16 +51,8 @@ def save_weights(path: str | os.PathLike[str], model: nn.Module, metadata: dict[
         raise ValueError(f"weights metadata lacks {missing}")
     meta = {"srbench_version": srbench.__version__, **metadata}
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=_encode(meta))
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=_encode(meta))
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

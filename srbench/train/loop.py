@@ -38,7 +38,6 @@ import math
 import os
 import platform
 import random
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -54,6 +53,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import Tensor, nn
 
+from srbench.atomic import atomic_path
 from srbench.config import data_root as resolve_data_root
 from srbench.device import resolve_device
 from srbench.errors import ConfigError, DataError, SrbenchError
@@ -147,17 +147,8 @@ def _device_name(device: torch.device) -> str:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        fh.write(text)
 
 
 def _csv_text(columns: Sequence[str], rows: Iterator[Sequence[Any]] | list[Sequence[Any]], header: bool) -> str:
