@@ -7,6 +7,7 @@ Every choice comes from the :class:`~srbench.protocol.record.Protocol`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,19 +27,30 @@ from srbench.protocol.record import Protocol
 
 @dataclass
 class HRImage:
-    """A mod-cropped HR image: ``pixels`` ``(C, H, W)`` float64 on [0, 255], C = 3 or 1 (gray)."""
+    """A mod-cropped HR image, C = 3 or 1 (gray).
+
+    ``data`` is the ``(C, H, W)`` tensor as decoded (uint8, 1 byte per value, for the usual 8-bit images); the
+    float64 values on [0, 255] that the pipeline computes with are made per batch (:func:`hr_batch`) or on
+    access (:attr:`pixels`). Holding a whole dataset as float64 would take 8x the memory, and on the CPU the
+    first touch of that much fresh memory (page faults) was measured to cost more than the conversion.
+    """
 
     id: str
-    pixels: Tensor
+    data: Tensor
     gray: bool
 
     @property
+    def pixels(self) -> Tensor:
+        """``(C, H, W)`` float64 on [0, 255] (a new tensor unless ``data`` is float64 already)."""
+        return self.data.to(torch.float64)
+
+    @property
     def size(self) -> tuple[int, int]:
-        return int(self.pixels.shape[-2]), int(self.pixels.shape[-1])
+        return int(self.data.shape[-2]), int(self.data.shape[-1])
 
 
 def prepare_hr(image_id: str, array: np.ndarray, scale: int, protocol: Protocol) -> HRImage:
-    """Mod-crop (if the protocol says so) and convert ``(H, W[, 3])`` uint8 to a ``(C, H, W)`` tensor."""
+    """Mod-crop (if the protocol says so) and copy ``(H, W[, 3])`` uint8 to a ``(C, H, W)`` uint8 tensor."""
     if protocol.modcrop:
         array = modcrop(array, scale)
     h, w = array.shape[:2]
@@ -46,10 +58,15 @@ def prepare_hr(image_id: str, array: np.ndarray, scale: int, protocol: Protocol)
         raise DataError(f"image {image_id} is {w}x{h}, not a multiple of the scale {scale}; enable mod-crop")
     if h < 2 * scale or w < 2 * scale:
         raise DataError(f"image {image_id} is {w}x{h}, too small for scale {scale}; drop it or use a smaller scale")
-    t = torch.from_numpy(np.array(array, dtype=np.float64, copy=True))
     gray = array.ndim == 2
-    t = t.unsqueeze(0) if gray else t.permute(2, 0, 1)
-    return HRImage(image_id, t.contiguous(), gray)
+    channels_first = array[None] if gray else array.transpose(2, 0, 1)
+    dtype = np.uint8 if array.dtype == np.uint8 else np.float64  # other input keeps its values exactly
+    return HRImage(image_id, torch.from_numpy(np.array(channels_first, dtype=dtype, order="C")), gray)
+
+
+def hr_batch(images: Sequence[HRImage], device: torch.device) -> Tensor:
+    """``(N, C, H, W)`` float64 on [0, 255] of HR images of one shape, on ``device``."""
+    return torch.stack([img.data for img in images]).to(device).to(torch.float64)
 
 
 def y_of(images: Tensor, gray: bool, protocol: Protocol) -> Tensor:
@@ -57,9 +74,16 @@ def y_of(images: Tensor, gray: bool, protocol: Protocol) -> Tensor:
     return luminance(images, gray_source=gray, gray=protocol.grayscale, rounding=protocol.y_rounding)  # type: ignore[arg-type]
 
 
-def method_input(hr: Tensor, gray: bool, space: Space, protocol: Protocol, scale: int) -> Tensor:
-    """The LR a method of colour ``space`` receives, on [0, 1]: the protocol's degradation of the HR."""
-    src = y_of(hr, gray, protocol) if space == "y" else hr
+def method_input(
+    hr: Tensor, gray: bool, space: Space, protocol: Protocol, scale: int, y_hr: Tensor | None = None
+) -> Tensor:
+    """The LR a method of colour ``space`` receives, on [0, 1]: the protocol's degradation of the HR.
+
+    ``y_hr``: ``y_of(hr, gray, protocol)`` when the caller has it already (it is not recomputed).
+    """
+    src = hr
+    if space == "y":
+        src = y_of(hr, gray, protocol) if y_hr is None else y_hr
     deg = DEGRADATIONS.get(protocol.degradation)
     lr = deg(src, scale, protocol.lr_path, protocol.lr_border)  # type: ignore[arg-type]
     if protocol.lr_quantize:
@@ -89,7 +113,7 @@ def given_input(path: Path, hr: HRImage, space: Space, protocol: Protocol, scale
 
 def sr_to_y(sr: Tensor, lr: Tensor, gray: bool, space: Space, protocol: Protocol) -> Tensor:
     """SR output on [0, 1] -> (histogram matching) -> uint8 rounding -> protocol Y ``(N, 1, H, W)`` on [0, 255]."""
-    x = (sr.to(torch.float64) * 255.0).clamp(0.0, 255.0)
+    x = (sr.to(torch.float64) * 255.0).clamp_(0.0, 255.0)
     if protocol.histmatch != "none":
         ref = lr.to(torch.float64) * 255.0
         if protocol.histmatch == "y" and space == "rgb" and x.shape[1] == 3:
@@ -99,7 +123,8 @@ def sr_to_y(sr: Tensor, lr: Tensor, gray: bool, space: Space, protocol: Protocol
             ref = ref.expand(-1, x.shape[1], -1, -1)
         x = histmatch_batch(x, ref)
     if protocol.quantize_sr:
-        x = to_uint8_values(x)
+        # x is clamped already: to_uint8_values(x) (round half away from zero), in place on this fresh tensor
+        x = to_uint8_values(x) if protocol.histmatch != "none" else x.add_(0.5).floor_()
     if space == "y":
         return x
     return y_of(x, gray, protocol)

@@ -6,7 +6,11 @@ Work is batched without changing any value:
 * metrics run on groups of one shape; every metric scores each image of a batch on its own, so a value never
   depends on the batch it was in (pinned by tests: bit-identical alone and batched). Portrait images are not
   transposed to join the landscape batch: FSIM is transposition-invariant only up to ~2e-6 when a side is even,
-  and the gain would be small, since FSIM's filter bank is cached per shape anyway.
+  and the gain would be small, since FSIM's filter bank is cached per shape anyway;
+* groups run on ``workers`` threads at once (default: the CPU cores, at most 4; 1 on a GPU), each with one torch
+  intra-op thread; torch, scipy's FFT and numpy release the GIL in their kernels. Each group is computed by the
+  same code whatever the number of workers, so no value depends on it (pinned by tests/evaluate/test_workers.py).
+  Stage timings are then thread-seconds: they add up to more than the elapsed time.
 
 Every group of results is written to the output CSV atomically as soon as it is finished; a re-run with the
 same output skips groups already complete (keyed by method provenance, dataset checksum, scale and protocol).
@@ -16,13 +20,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,7 +39,7 @@ from torch import Tensor
 import srbench
 from srbench.data.datasets import Dataset
 from srbench.errors import ConfigError, DataError
-from srbench.evaluate.pipeline import HRImage, given_input, method_input, prepare_hr, sr_to_y, y_of
+from srbench.evaluate.pipeline import HRImage, given_input, hr_batch, method_input, prepare_hr, sr_to_y, y_of
 from srbench.evaluate.results import GroupKey, ResultTable
 from srbench.methods.base import Method
 from srbench.methods.srdir import SrDirMethod
@@ -40,7 +47,15 @@ from srbench.metrics import METRICS, MetricSpec
 from srbench.protocol.crops import shave
 from srbench.protocol.record import Protocol
 
+if TYPE_CHECKING:
+    from srbench.store import ResultStore
+
 SCALES = (2, 3, 4, 8)
+MAX_WORKERS = 4
+"""Most worker threads :func:`default_workers` picks on the CPU."""
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 DEFAULT_METRICS = ("psnr", "ssim", "fsim", "vif")
 
 
@@ -49,6 +64,7 @@ class Timer:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
 
     @contextmanager
     def __call__(self, stage: str, device: torch.device | None = None) -> Iterator[None]:
@@ -58,7 +74,9 @@ class Timer:
         finally:
             if device is not None and device.type == "cuda":
                 torch.cuda.synchronize(device)
-            self.seconds[stage] += time.perf_counter() - t0
+            elapsed = time.perf_counter() - t0
+            with self._lock:  # stages run in several worker threads: the sums are thread-seconds
+                self.seconds[stage] += elapsed
 
 
 @dataclass
@@ -84,6 +102,39 @@ def load_images(ds: Dataset, workers: int = 4) -> list[tuple[str, np.ndarray]]:
         return list(zip([img.id for img in ds.images], pool.map(lambda img: img.load(), ds.images), strict=True))
 
 
+def default_workers(device: torch.device) -> int:
+    """Worker threads over image groups: the available CPU cores (at most ``MAX_WORKERS``) on the CPU, 1 on a GPU.
+
+    Each worker runs torch single-threaded (``evaluate(threads=1)``); torch, scipy's FFT and numpy release the GIL
+    inside their kernels, so groups of images are scored on several cores at once.
+    """
+    if device.type != "cpu":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS / Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
+
+
+def map_in_threads(fn: Callable[[_T], _R], items: Iterable[_T], workers: int) -> Iterator[_R]:
+    """``map(fn, items)`` in order, on ``workers`` threads when ``workers > 1``; pending work is cancelled on error.
+
+    Results do not depend on ``workers``: each item is computed on its own by the same code.
+    """
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="srbench-eval")
+    try:
+        futures = [pool.submit(fn, it) for it in items]
+        for f in futures:
+            yield f.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def check_scale(scale: int) -> None:
     if scale not in SCALES:
         raise ConfigError(f"scale {scale} is not supported; use one of {', '.join(map(str, SCALES))}")
@@ -106,12 +157,19 @@ def score_pairs(
     device: torch.device,
     timer: Timer,
     batch: int = 16,
+    workers: int = 1,
 ) -> dict[str, dict[str, float]]:
-    """Score ``(image_id, y_sr, y_gt)`` pairs (each ``(1, H, W)``) with every metric, batched by shape."""
+    """Score ``(image_id, y_sr, y_gt)`` pairs (each ``(1, H, W)``) with every metric, batched by shape.
+
+    Chunks of at most ``batch`` images of one shape are scored on ``workers`` threads (chunks of at most 4 when
+    ``workers > 1``, for balance); every metric scores each image on its own, so no value depends on either.
+    """
     by: dict[tuple[int, int], list[tuple[str, Tensor, Tensor]]] = defaultdict(list)
     for image_id, s, g in pairs:
         by[(int(s.shape[-2]), int(s.shape[-1]))].append((image_id, s, g))
-    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    if workers > 1:
+        batch = min(batch, 4)
+    chunks: list[list[tuple[str, Tensor, Tensor]]] = []
     for (h, w), group in by.items():
         for m in metrics:
             if min(h, w) < m.min_size:
@@ -119,15 +177,22 @@ def score_pairs(
                     f"image {group[0][0]} is {w}x{h} after shave; {m.name} needs at least {m.min_size}x{m.min_size}; "
                     f"drop --metric {m.name} or use larger images"
                 )
-        for i in range(0, len(group), batch):
-            chunk = group[i : i + batch]
-            sr = torch.stack([c[1] for c in chunk]).to(device)
-            gt = torch.stack([c[2] for c in chunk]).to(device)
-            for m in metrics:
-                with timer(m.name, device):
-                    vals = m.fn(sr, gt).to("cpu", torch.float64).tolist()
-                for (image_id, _, _), v in zip(chunk, vals, strict=True):
-                    scores[image_id][m.name] = float(v)
+        chunks += [group[i : i + batch] for i in range(0, len(group), batch)]
+
+    def score_chunk(chunk: list[tuple[str, Tensor, Tensor]]) -> dict[str, list[float]]:
+        sr = torch.stack([c[1] for c in chunk]).to(device)
+        gt = torch.stack([c[2] for c in chunk]).to(device)
+        out = {}
+        for m in metrics:
+            with timer(m.name, device):
+                out[m.name] = m.fn(sr, gt).to("cpu", torch.float64).tolist()
+        return out
+
+    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    for chunk, values in zip(chunks, map_in_threads(score_chunk, chunks, workers), strict=True):
+        for name, vals in values.items():
+            for (image_id, _, _), v in zip(chunk, vals, strict=True):
+                scores[image_id][name] = float(v)
     return scores
 
 
@@ -158,41 +223,33 @@ def run_method(
     batch: int = 8,
     advance: Callable[[int], None] = lambda n: None,
     lr_cache: dict[tuple[str, tuple[str, ...]], Tensor] | None = None,
+    workers: int = 1,
 ) -> list[tuple[str, Tensor, Tensor]]:
     """Run ``method`` on ``images`` and return ``(image_id, y_sr, y_gt)`` per image, shaved, on the CPU.
 
-    ``lr_cache`` (keyed by colour space and image ids) lets several methods share one degradation.
+    ``lr_cache`` (keyed by colour space and image ids) lets several methods share one degradation. Groups of
+    one shape run on ``workers`` threads (each group on its own, so no value depends on it).
     """
     lr_cache = {} if lr_cache is None else lr_cache
     border = protocol.shave_for(scale)
-    out: list[tuple[str, Tensor, Tensor]] = []
-    for group in _groups_by_shape(images, batch if method.batchable else 1):
+
+    def one_group(group: list[HRImage]) -> list[tuple[str, Tensor, Tensor]]:
         gray = group[0].gray
         if any(g.gray != gray for g in group):  # split mixed gray/colour groups
-            out += run_method(
-                method, [g for g in group if g.gray], scale, protocol, device, timer, lr_folder, 1, advance
-            )
-            out += run_method(
-                method,
-                [g for g in group if not g.gray],
-                scale,
-                protocol,
-                device,
-                timer,
-                lr_folder,
-                batch,
-                advance,
-            )
-            continue
-        hr = torch.stack([g.pixels for g in group]).to(device)
+            return run_method(
+                method, [g for g in group if g.gray], scale, protocol, device, timer, lr_folder, 1
+            ) + run_method(method, [g for g in group if not g.gray], scale, protocol, device, timer, lr_folder, batch)
+        hr = hr_batch(group, device)
         ids = [g.id for g in group]
+        with timer("to_y", device):
+            y_gt = y_of(hr, gray, protocol)
         with timer("degrade", device):
             if lr_folder is not None:
                 lr = torch.cat(
                     [given_input(_find_lr_file(lr_folder, g.id), g, method.space, protocol, scale) for g in group]
                 ).to(device)
             else:
-                lr = method_input(hr, gray, method.space, protocol, scale)
+                lr = method_input(hr, gray, method.space, protocol, scale, y_gt)
         with timer("method", device), torch.no_grad():
             sr = method.upscale(lr, scale, ids)
         expected = (hr.shape[-2], hr.shape[-1])
@@ -208,12 +265,45 @@ def run_method(
             )
         with timer("to_y", device):
             y_sr = sr_to_y(sr, lr, gray, method.space, protocol)
-            y_gt = y_of(hr, gray, protocol)
         y_sr, y_gt = shave(y_sr, border).cpu(), shave(y_gt, border).cpu()
-        for i, image_id in enumerate(ids):
-            out.append((image_id, y_sr[i], y_gt[i]))
-        advance(len(group))
+        return [(image_id, y_sr[i], y_gt[i]) for i, image_id in enumerate(ids)]
+
+    out: list[tuple[str, Tensor, Tensor]] = []
+    for scored in map_in_threads(one_group, _groups_by_shape(images, batch if method.batchable else 1), workers):
+        out += scored
+        advance(len(scored))
     return out
+
+
+def run_and_score(
+    method: Method,
+    images: Sequence[HRImage],
+    scale: int,
+    protocol: Protocol,
+    device: torch.device,
+    timer: Timer,
+    metrics: Sequence[MetricSpec],
+    lr_folder: Path | None = None,
+    batch: int = 8,
+    advance: Callable[[int], None] = lambda n: None,
+    workers: int = 1,
+) -> dict[str, dict[str, float]]:
+    """:func:`run_method` then :func:`score_pairs`, one group of images of one shape at a time per worker.
+
+    The same functions on the same groups as calling them on all images in turn, so the same values; but each
+    group is scored while its luminance images are still in the cache, and only ``workers`` groups of them are
+    in memory at once (fresh memory costs page faults on the CPU).
+    """
+
+    def one_group(group: list[HRImage]) -> dict[str, dict[str, float]]:
+        pairs = run_method(method, group, scale, protocol, device, timer, lr_folder, batch)
+        return score_pairs(pairs, metrics, device, timer, batch=len(pairs))
+
+    scores: dict[str, dict[str, float]] = {}
+    for group_scores in map_in_threads(one_group, _groups_by_shape(images, batch if method.batchable else 1), workers):
+        scores.update(group_scores)
+        advance(len(group_scores))
+    return scores
 
 
 def evaluate(
@@ -228,6 +318,8 @@ def evaluate(
     progress: ProgressFn = _no_progress,
     batch: int = 8,
     threads: int | None = 1,
+    store: ResultStore | None = None,
+    workers: int | None = None,
 ) -> EvalResult:
     """Score every method on every dataset at every scale; returns one row per image.
 
@@ -239,6 +331,8 @@ def evaluate(
         protocol: the protocol record; default ``standard``.
         device: ``torch.device`` or string; use :func:`srbench.device.resolve_device` for ``auto``.
         output: CSV file; finished groups are written atomically and reused on the next run.
+        store: a :class:`srbench.store.ResultStore`; finished groups are added to it (atomically, deduplicated
+            by key) and groups already stored are reused.
         lr_dir: folder of given LR images (``{dataset}`` and ``{scale}`` are substituted); the protocol's
             degradation becomes ``given``.
         progress: factory ``(description, total) -> advance(n)`` for progress display.
@@ -247,13 +341,18 @@ def evaluate(
             setting. The default is 1 because metrics and resizing run image by image on tensors of ~0.15 MP,
             where intra-op threading gains little and, on a busy 2-core machine, was measured to cost up to 2x
             (``benchmarks/bench_eval.py`` with ``OMP_NUM_THREADS=1`` vs default; timings were noisy).
+        workers: threads working on different image groups at once (method stage and metrics); ``None``:
+            :func:`default_workers` (the CPU cores, at most 4, on the CPU; 1 on a GPU). No value depends on it.
     """
     dev = torch.device(device)
     previous = torch.get_num_threads()
     if threads is not None and dev.type == "cpu":
         torch.set_num_threads(threads)
     try:
-        return _evaluate(datasets, methods, scales, metrics, protocol, dev, output, lr_dir, progress, batch)
+        n_workers = default_workers(dev) if workers is None else max(1, workers)
+        return _evaluate(
+            datasets, methods, scales, metrics, protocol, dev, output, lr_dir, progress, batch, store, n_workers
+        )
     finally:
         torch.set_num_threads(previous)
 
@@ -269,6 +368,8 @@ def _evaluate(
     lr_dir: str | None,
     progress: ProgressFn,
     batch: int,
+    store: ResultStore | None = None,
+    workers: int = 1,
 ) -> EvalResult:
     protocol = protocol or Protocol()
     specs = [METRICS.get(m) for m in metrics]
@@ -286,28 +387,37 @@ def _evaluate(
             if lr_folder is not None:
                 proto = protocol.replace(degradation="given", lr_source=str(lr_folder.resolve()))
             images: list[HRImage] | None = None
-            lr_cache: dict[tuple[str, tuple[str, ...]], Tensor] = {}
             for method in methods:
                 method.check_scale(scale)
                 key = GroupKey(method.name, method.key(), ds.name, ds.checksum, scale, proto.key())
                 ids = [img.id for img in ds.images]
                 cached = table.lookup(key, ids, metrics)
+                if cached is None and store is not None:
+                    cached = store.lookup(key, ids, metrics)
+                    if cached is not None and table.path is not None:
+                        table.replace(key, cached)
+                elif cached is not None and store is not None and store.lookup(key, ids, metrics) is None:
+                    store.replace(key, cached)
                 if cached is not None:
                     frames.append(cached)
                     reused += 1
                     continue
                 if images is None:
-                    with timer("load"):
-                        if arrays is None:
+                    if arrays is None:
+                        with timer("decode"):
                             arrays = load_images(ds)
+                    with timer("prepare"):
                         images = [prepare_hr(i, a, scale, proto) for i, a in arrays]
                 if isinstance(method, SrDirMethod):
                     method.check_files({img.id: img.size for img in images}, scale)
                 advance = progress(f"{method.name} {ds.title} x{scale}", len(images))
-                pairs = run_method(method, images, scale, proto, dev, timer, lr_folder, batch, advance, lr_cache)
-                scores = score_pairs(pairs, specs, dev, timer)
+                scores = run_and_score(
+                    method, images, scale, proto, dev, timer, specs, lr_folder, batch, advance, workers
+                )
                 rows = _rows(ds, scale, method, images, scores, proto, specs, dev, key)
                 table.replace(key, rows)
+                if store is not None:
+                    store.replace(key, rows)
                 frames.append(rows)
                 computed += 1
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -38,7 +38,7 @@ import torch
 from torch import Tensor
 
 from srbench.metrics.base import METRICS, MetricSpec
-from srbench.metrics.ssim import _filter_valid
+from srbench.metrics.ssim import _filter_valid, filtered_strips, second_moments
 
 SIGMA_N_SQ = 2.0
 PEAK = 255.0
@@ -91,26 +91,37 @@ def _vif_one(x: Tensor, y: Tensor, sigma_n_sq: float) -> Tensor:
         if j > 0:  # filter with this scale's window, then decimate by 2
             pair = _filter_valid(torch.stack([x, y]), g)[:, ::2, ::2]
             x, y = pair[0], pair[1]
-        stats = _filter_valid(torch.stack([x, y, x * x, y * y, x * y]), g)
-        mu_x, mu_y, xx, yy, xy = stats.unbind(0)
-        sigma_x_sq = torch.relu(xx - mu_x * mu_x)
-        sigma_y_sq = torch.relu(yy - mu_y * mu_y)
-        sigma_xy = xy - mu_x * mu_y
-        gain = sigma_xy / (sigma_y_sq + EPS)
-        sigma_v_sq = sigma_x_sq - gain * sigma_xy
-        ref_ok = sigma_y_sq >= EPS
-        gain = torch.where(ref_ok, gain, 0.0)
-        sigma_v_sq = torch.where(ref_ok, sigma_v_sq, sigma_x_sq)
-        sigma_y_sq = torch.where(ref_ok, sigma_y_sq, 0.0)
-        dist_ok = sigma_x_sq >= EPS
-        gain = torch.where(dist_ok, gain, 0.0)
-        sigma_v_sq = torch.where(dist_ok, sigma_v_sq, 0.0)
-        sigma_v_sq = torch.where(gain >= 0, sigma_v_sq, sigma_x_sq)
-        gain = torch.relu(gain)
-        sigma_v_sq = torch.where(sigma_v_sq > EPS, sigma_v_sq, EPS)
-        num = num + torch.log10(1.0 + gain**2 * sigma_y_sq / (sigma_v_sq + sigma_n_sq)).sum()
-        den = den + torch.log10(1.0 + sigma_y_sq / sigma_n_sq).sum()
+        # the information maps are filled strip by strip (cache-sized filtering), then summed whole
+        num_map = x.new_empty(x.shape[0] - size + 1, x.shape[1] - size + 1)
+        den_map = torch.empty_like(num_map)
+        for top, stats in filtered_strips(second_moments(x, y), g):
+            rows = slice(top, top + stats.shape[1])
+            _information(stats, sigma_n_sq, num_map[rows], den_map[rows])
+        num = num + num_map.sum()
+        den = den + den_map.sum()
     return (num + EPS) / (den + EPS)
+
+
+def _information(stats: Tensor, sigma_n_sq: float, num_out: Tensor, den_out: Tensor) -> None:
+    """log10 terms of VIFp's numerator and denominator from the filtered ``(x, y, x^2, y^2, xy)`` statistics."""
+    mu_x, mu_y, xx, yy, xy = stats.unbind(0)
+    sigma_x_sq = torch.relu(xx - mu_x * mu_x)
+    sigma_y_sq = torch.relu(yy - mu_y * mu_y)
+    sigma_xy = xy - mu_x * mu_y
+    gain = sigma_xy / (sigma_y_sq + EPS)
+    sigma_v_sq = sigma_x_sq - gain * sigma_xy
+    ref_ok = sigma_y_sq >= EPS
+    gain = torch.where(ref_ok, gain, 0.0)
+    sigma_v_sq = torch.where(ref_ok, sigma_v_sq, sigma_x_sq)
+    sigma_y_sq = torch.where(ref_ok, sigma_y_sq, 0.0)
+    dist_ok = sigma_x_sq >= EPS
+    gain = torch.where(dist_ok, gain, 0.0)
+    sigma_v_sq = torch.where(dist_ok, sigma_v_sq, 0.0)
+    sigma_v_sq = torch.where(gain >= 0, sigma_v_sq, sigma_x_sq)
+    gain = torch.relu(gain)
+    sigma_v_sq = torch.where(sigma_v_sq > EPS, sigma_v_sq, EPS)
+    torch.log10(1.0 + gain**2 * sigma_y_sq / (sigma_v_sq + sigma_n_sq), out=num_out)
+    torch.log10(1.0 + sigma_y_sq / sigma_n_sq, out=den_out)
 
 
 METRICS.add(
