@@ -43,3 +43,10 @@ def bench(session: nox.Session) -> None:
     if "SRBENCH_DATA" not in os.environ and os.path.isdir(SHARED):
         env["SRBENCH_DATA"] = SHARED
     session.run("python", "benchmarks/bench_eval.py", *session.posargs, env=env)
+
+
+@nox.session
+def reports(session: nox.Session) -> None:
+    """Regenerate reports/ (leaderboard and the paper's tables) from the committed store reports/store."""
+    session.install("-e", ".")
+    session.run("srbench", "report", "build", "--store", "reports/store", "--out", "reports")

@@ -25,6 +25,12 @@ def _data_root() -> Path:
     return Path(env).expanduser() if env else REPO.parent / "shared" / "datasets"
 
 
+@pytest.fixture(autouse=True)
+def _isolated_result_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own empty result store: ``srbench eval`` never writes to the user's real one."""
+    monkeypatch.setenv("SRBENCH_STORE", str(tmp_path_factory.mktemp("store")))
+
+
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
     root = _data_root()

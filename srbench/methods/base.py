@@ -37,6 +37,8 @@ class Method(ABC):
 
     name: str = "method"
     space: Space = "rgb"
+    #: one line for `srbench methods`
+    description: str = ""
     #: images of one shape may be passed together
     batchable: bool = True
 

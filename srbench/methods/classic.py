@@ -19,6 +19,7 @@ from srbench.protocol.imresize import imresize
 class Bicubic(Method):
     name = "bicubic"
     space = "y"
+    description = "MATLAB imresize bicubic upscaling of the LR luminance (double path)"
 
     def upscale(self, lr: Tensor, scale: int, ids: Sequence[str]) -> Tensor:
         return imresize(lr, scale, kernel="cubic", path="double")
@@ -30,6 +31,7 @@ class Bicubic(Method):
 class Nearest(Method):
     name = "nearest"
     space = "y"
+    description = "MATLAB imresize nearest-neighbour upscaling of the LR luminance"
 
     def upscale(self, lr: Tensor, scale: int, ids: Sequence[str]) -> Tensor:
         return imresize(lr, scale, kernel="nearest", path="double")

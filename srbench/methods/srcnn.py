@@ -183,7 +183,9 @@ def _factory(name: str, file: str, scale: int, variant: str) -> Callable[[], Met
                 f"method {name} needs the SRCNN weights: set SRBENCH_WEIGHTS or pass --weights-root "
                 f"(looked for {where})"
             )
-        return SRCNNMethod.from_mat(path, scale, name=name, variant=variant)
+        method = SRCNNMethod.from_mat(path, scale, name=name, variant=variant)
+        method.description = f"SRCNN {variant}, the authors' weights ({file})"
+        return method
 
     return make
 

@@ -1,0 +1,201 @@
+"""``srbench report``: tables from the result store (leaderboard, the paper's layouts), and ``report build``.
+
+``srbench report`` prints; ``--format`` picks rich (terminal), markdown, latex, csv or html and ``--output FILE``
+writes the file atomically (format from the suffix when ``--format`` is not given).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+out = Console()
+err = Console(stderr=True)
+
+report_app = typer.Typer(
+    help="Tables from the result store: leaderboards, the paper's layout, published vs reproduced, statistics.",
+    invoke_without_command=True,
+)
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Result store folder (default: $SRBENCH_STORE or ~/.local/share/srbench/store).", show_default=False
+    ),
+]
+
+
+@report_app.callback(invoke_without_command=True)
+def report_command(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    layout: Annotated[
+        str, typer.Option(help="leaderboard, paper (Fig. 8/9), published (paper vs ours), supplementary, all.")
+    ] = "leaderboard",
+    scale: Annotated[list[int] | None, typer.Option("--scale", "-s", help="Scales to show (default: all).")] = None,
+    dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Datasets (default: all).")] = None,
+    method: Annotated[list[str] | None, typer.Option("--method", "-m", help="Methods (default: all).")] = None,
+    metric: Annotated[list[str] | None, typer.Option("--metric", help="Metrics (default: every complete one).")] = None,
+    sort: Annotated[str | None, typer.Option(help="Sort by METRIC or DATASET:METRIC (best first).")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="rich, markdown, latex, csv or html.", show_default=False)
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead.")] = None,
+    side_by_side: Annotated[
+        bool, typer.Option("--side-by-side", help="Show rows of different protocols as separate entries.")
+    ] = False,
+    protocol: Annotated[str | None, typer.Option(help="Keep only rows of this protocol (name or key).")] = None,
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help="Paper column mapping ROLE=METHOD, e.g. l_pixel=my-model.")
+    ] = None,
+) -> None:
+    """Print the leaderboard (or the paper's layout) of the results in the store."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from srbench.atomic import atomic_path
+    from srbench.report.formats import format_for_path, render_table, rich_table
+    from srbench.report.layouts import report_tables
+    from srbench.report.paper import parse_roles
+    from srbench.store import ResultStore
+
+    rows = ResultStore(store).rows()
+    tables = report_tables(
+        rows, layout, scale, dataset, method, metric, sort, side_by_side, protocol, parse_roles(role or [])
+    )
+    kind = fmt or (format_for_path(str(output)) if output is not None else "rich")
+    if output is None and kind == "rich":
+        for t in tables:
+            out.print(rich_table(t))
+            for note in t.footnotes:
+                out.print(note, highlight=False, markup=False)
+            out.print()
+        return
+    text = "\n".join(render_table(t, kind) for t in tables)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    with atomic_path(output) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    err.print(f"[dim]wrote {output}[/dim]")
+
+
+@report_app.command("build")
+def build_command(
+    store: Annotated[Path, typer.Option(help="Result store to build from.")] = Path("reports/store"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("reports"),
+    check: Annotated[
+        bool, typer.Option(help="Do not write: exit 1 if the files in --out are not what the store gives.")
+    ] = False,
+) -> None:
+    """Write the committed leaderboard and paper tables (Markdown, LaTeX, CSV) from a result store."""
+    import tempfile
+
+    from srbench.report.build import COMMAND, build_reports, check_reports
+
+    if check:
+        with tempfile.TemporaryDirectory() as scratch:
+            stale = check_reports(store, out_dir, scratch)
+        if stale:
+            err.print(f"[red]out of date with {store}:[/red] {', '.join(stale)}; regenerate with `{COMMAND}`")
+            raise typer.Exit(1)
+        out.print(f"{out_dir} is up to date with {store}")
+        return
+    for p in build_reports(store, out_dir):
+        out.print(f"wrote {p}")
+
+
+def _store_rows(store: Path | None) -> pd.DataFrame:
+    from srbench.report.select import latest_groups
+    from srbench.store import ResultStore
+
+    rows, _ = latest_groups(ResultStore(store).rows())
+    return rows
+
+
+@report_app.command("compare")
+def compare_cmd(
+    method_a: Annotated[str | None, typer.Option("--a", help="First method (default: every pair).")] = None,
+    method_b: Annotated[str | None, typer.Option("--b", help="Second method.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset (default: all).")] = None,
+    scale: Annotated[int | None, typer.Option("--scale", "-s", help="Scale (default: the only one).")] = None,
+    metric: Annotated[str, typer.Option(help="Metric to compare.")] = "psnr",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="rich, markdown, latex, csv or html.")] = "rich",
+    n_boot: Annotated[int, typer.Option(min=100, help="Bootstrap resamples.")] = 10000,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level of the interval.")] = 0.95,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    store: StoreOpt = None,
+) -> None:
+    """Paired per-image differences of two methods: bootstrap CI of the mean and Wilcoxon signed-rank p."""
+    from srbench.commands.report_extras import compare_command
+
+    text = compare_command(
+        _store_rows(store),
+        method_a,
+        method_b,
+        dataset,
+        scale,
+        metric,
+        fmt,
+        n_boot=n_boot,
+        confidence=confidence,
+        seed=seed,
+    )
+    typer.echo(text, nl=not text.endswith("\n"))
+
+
+@report_app.command("figure")
+def figure_cmd(
+    dataset: Annotated[str, typer.Argument(help="Dataset name or folder.", show_default=False)],
+    image: Annotated[str, typer.Argument(help="Image id (file stem).", show_default=False)],
+    method: Annotated[list[str], typer.Option("--method", "-m", help="Methods to show (repeat).")],
+    out_stem: Annotated[Path, typer.Option("--out", help="Output path without suffix (.png and .pdf).")],
+    scale: Annotated[int, typer.Option("--scale", "-s")] = 4,
+    box: Annotated[
+        tuple[int, int, int, int] | None,
+        typer.Option(help="Crop TOP LEFT HEIGHT WIDTH in HR pixels (default: automatic).", show_default=False),
+    ] = None,
+    protocol: Annotated[str, typer.Option(help="Protocol preset.")] = "standard",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
+    display: Annotated[str, typer.Option(help="auto, rgb or y panels.")] = "auto",
+    data_root: Annotated[Path | None, typer.Option("--data-root", show_default=False)] = None,
+) -> None:
+    """A Fig. 8-style visual comparison: the HR crop and each method's crop, captioned with PSNR / SSIM."""
+    from srbench.commands.report_extras import figure_command
+    from srbench.config import data_root as resolve_root
+
+    if display not in ("auto", "rgb", "y"):
+        from srbench.errors import ConfigError
+
+        raise ConfigError(f"--display {display}: use auto, rgb or y")
+    text = figure_command(
+        dataset,
+        image,
+        scale,
+        method,
+        out_stem,
+        box=box,
+        protocol=protocol,
+        device=device,
+        display=display,  # type: ignore[arg-type]
+        data_root=resolve_root(data_root),
+    )
+    typer.echo(text)
+
+
+@report_app.command("chart")
+def chart_cmd(
+    out_stem: Annotated[Path, typer.Option("--out", help="Output path without suffix (.png and .pdf).")],
+    metric: Annotated[str, typer.Option(help="Metric to chart.")] = "psnr",
+    scale: Annotated[int | None, typer.Option("--scale", "-s")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """A bar chart of a metric's mean by method and dataset, with 95 % bootstrap intervals."""
+    from srbench.commands.report_extras import chart_command
+
+    typer.echo(chart_command(_store_rows(store), metric, out_stem, scale=scale))

@@ -1,0 +1,235 @@
+"""Render a table of already-formatted cells as rich, Markdown, LaTeX (booktabs), CSV or HTML.
+
+A :class:`Table` holds string cells (numbers formatted with the metric's printed digits), an optional mark per
+cell (``"best"`` or ``"second"``) and footnotes. Every format shows the same cells; marks become bold and
+underline (Markdown ``**x**`` / ``_x_``, LaTeX ``\\textbf`` / ``\\underline``, HTML ``<b>`` / ``<u>``, rich
+styles). CSV has no styling: marks are written as a trailing ``*`` (best) / ``+`` (second) only when
+``csv_marks`` is set, so that spreadsheets read plain numbers by default.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+from rich.table import Table as RichTable
+
+from srbench.errors import ConfigError
+
+FORMATS = ("rich", "markdown", "latex", "csv", "html")
+Mark = str  # "", "best" or "second"
+
+
+@dataclass
+class Table:
+    """A rendered-to-be table.
+
+    Attributes:
+        cells: string cells; the index is ignored, columns become the header.
+        marks: same shape as ``cells`` with ``""``, ``"best"`` or ``"second"``; ``None`` for no marks.
+        title: caption (LaTeX ``\\caption``, Markdown heading line, rich title).
+        footnotes: printed under the table, in order.
+        align: per column ``"l"`` or ``"r"``; default: first column left, others right.
+    """
+
+    cells: pd.DataFrame
+    marks: pd.DataFrame | None = None
+    title: str = ""
+    footnotes: list[str] = field(default_factory=list)
+    align: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.cells = self.cells.reset_index(drop=True).astype(str)
+        if self.marks is not None:
+            self.marks = self.marks.reset_index(drop=True).fillna("").astype(str)
+            if self.marks.shape != self.cells.shape:
+                raise ValueError(f"marks shape {self.marks.shape} != cells shape {self.cells.shape}")
+        if self.align is None:
+            self.align = ["l"] + ["r"] * (self.cells.shape[1] - 1)
+
+    def mark(self, i: int, j: int) -> Mark:
+        return "" if self.marks is None else str(self.marks.iat[i, j])
+
+
+def from_frame(df: pd.DataFrame, title: str = "", footnotes: Sequence[str] = ()) -> Table:
+    """A :class:`Table` from any DataFrame: floats printed with up to 4 decimals, NaN as ``-``."""
+
+    def fmt(v: object) -> str:
+        if isinstance(v, float):
+            return "-" if pd.isna(v) else f"{v:.4g}" if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3) else f"{v:.4f}"
+        return str(v)
+
+    cells = df.reset_index(drop=True).map(fmt) if not df.empty else df.astype(str)
+    align = ["r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in df.columns]
+    return Table(cells, title=title, footnotes=list(footnotes), align=align)
+
+
+def render_table(table: Table | pd.DataFrame, fmt: str) -> str:
+    """Render ``table`` (or a plain DataFrame) in ``fmt``: one of :data:`FORMATS`.
+
+    ``rich`` returns the text the terminal would show (no colour codes); use :func:`rich_table` to print with
+    styles.
+    """
+    t = table if isinstance(table, Table) else from_frame(table)
+    if fmt == "markdown":
+        return to_markdown(t)
+    if fmt == "latex":
+        return to_latex(t)
+    if fmt == "csv":
+        return to_csv(t)
+    if fmt == "html":
+        return to_html(t)
+    if fmt == "rich":
+        from rich.console import Console
+
+        console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
+        console.print(rich_table(t))
+        for note in t.footnotes:
+            console.print(note, soft_wrap=True)
+        return console.export_text()
+    raise ConfigError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def format_for_path(path: str) -> str:
+    """The format implied by a file name's suffix (``.md``, ``.tex``, ``.csv``, ``.html``, ``.txt``)."""
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    by = {"md": "markdown", "markdown": "markdown", "tex": "latex", "csv": "csv", "html": "html", "htm": "html"}
+    if suffix == "txt":
+        return "rich"
+    if suffix not in by:
+        raise ConfigError(f"cannot tell the format of {path!r} from its suffix; use .md, .tex, .csv, .html or .txt")
+    return by[suffix]
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def to_markdown(t: Table) -> str:
+    """GitHub-flavoured Markdown; best in bold, second underlined with ``_..._``."""
+    lines = []
+    if t.title:
+        lines += [f"**{_md_escape(t.title)}**", ""]
+    header = [_md_escape(str(c)) for c in t.cells.columns]
+    lines.append("| " + " | ".join(header) + " |")
+    assert t.align is not None
+    lines.append("|" + "|".join("---:" if a == "r" else ":---" for a in t.align) + "|")
+    for i in range(len(t.cells)):
+        row = []
+        for j in range(t.cells.shape[1]):
+            s = _md_escape(t.cells.iat[i, j])
+            m = t.mark(i, j)
+            row.append(f"**{s}**" if m == "best" else f"_{s}_" if m == "second" else s)
+        lines.append("| " + " | ".join(row) + " |")
+    if t.footnotes:
+        lines.append("")
+        lines += [f"{_md_escape(n)}  " for n in t.footnotes]
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "Δ": r"$\Delta$",
+}
+
+
+def latex_escape(s: str) -> str:
+    """Escape LaTeX's special characters in plain text."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in s)
+
+
+def to_latex(t: Table) -> str:
+    """A ``table`` float with a booktabs ``tabular``: best ``\\textbf``, second ``\\underline``.
+
+    Needs ``\\usepackage{booktabs}`` in the preamble. Footnotes go under the tabular in ``\\footnotesize``.
+    """
+    assert t.align is not None
+    out = ["\\begin{table}[t]", "\\centering"]
+    if t.title:
+        out.append(f"\\caption{{{latex_escape(t.title)}}}")
+    out.append("\\begin{tabular}{" + "".join(t.align) + "}")
+    out.append("\\toprule")
+    out.append(" & ".join(latex_escape(str(c)) for c in t.cells.columns) + " \\\\")
+    out.append("\\midrule")
+    for i in range(len(t.cells)):
+        row = []
+        for j in range(t.cells.shape[1]):
+            s = latex_escape(t.cells.iat[i, j])
+            m = t.mark(i, j)
+            row.append(f"\\textbf{{{s}}}" if m == "best" else f"\\underline{{{s}}}" if m == "second" else s)
+        out.append(" & ".join(row) + " \\\\")
+    out.append("\\bottomrule")
+    out.append("\\end{tabular}")
+    if t.footnotes:
+        out.append("\\par\\smallskip{\\footnotesize")
+        out += [latex_escape(n) + "\\\\" for n in t.footnotes]
+        out.append("}")
+    out.append("\\end{table}")
+    return "\n".join(out) + "\n"
+
+
+def to_csv(t: Table, csv_marks: bool = False) -> str:
+    """Plain CSV of the cells (footnotes are not written; marks only with ``csv_marks``)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([str(c) for c in t.cells.columns])
+    for i in range(len(t.cells)):
+        row = []
+        for j in range(t.cells.shape[1]):
+            s, m = t.cells.iat[i, j], t.mark(i, j)
+            row.append(s + ("*" if m == "best" else "+" if m == "second" else "") if csv_marks else s)
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def to_html(t: Table) -> str:
+    """A standalone ``<table>`` (with ``<caption>`` and a footnote list); best ``<b>``, second ``<u>``."""
+    assert t.align is not None
+    out = ["<table>"]
+    if t.title:
+        out.append(f"<caption>{html.escape(t.title)}</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in t.cells.columns) + "</tr></thead>")
+    out.append("<tbody>")
+    for i in range(len(t.cells)):
+        tds = []
+        for j in range(t.cells.shape[1]):
+            s = html.escape(t.cells.iat[i, j])
+            m = t.mark(i, j)
+            s = f"<b>{s}</b>" if m == "best" else f"<u>{s}</u>" if m == "second" else s
+            style = ' style="text-align:right"' if t.align[j] == "r" else ""
+            tds.append(f"<td{style}>{s}</td>")
+        out.append("<tr>" + "".join(tds) + "</tr>")
+    out.append("</tbody>")
+    out.append("</table>")
+    if t.footnotes:
+        out.append('<ol class="footnotes">' + "".join(f"<li>{html.escape(n)}</li>" for n in t.footnotes) + "</ol>")
+    return "\n".join(out) + "\n"
+
+
+def rich_table(t: Table) -> RichTable:
+    """A :class:`rich.table.Table` with best in bold and second underlined."""
+    assert t.align is not None
+    rt = RichTable(title=t.title or None, title_justify="left", header_style="bold")
+    for c, a in zip(t.cells.columns, t.align, strict=True):
+        rt.add_column(str(c), justify="right" if a == "r" else "left")
+    for i in range(len(t.cells)):
+        row = []
+        for j in range(t.cells.shape[1]):
+            s = t.cells.iat[i, j].replace("[", "\\[")
+            m = t.mark(i, j)
+            row.append(f"[bold]{s}[/bold]" if m == "best" else f"[underline]{s}[/underline]" if m == "second" else s)
+        rt.add_row(*row)
+    return rt

@@ -1,0 +1,50 @@
+"""The committed reports/ are what `srbench report build` makes from the committed reports/store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from srbench.report.build import COMMAND, check_reports
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_committed_reports_are_up_to_date_with_the_committed_store(tmp_path: Path) -> None:
+    store = REPO / "reports" / "store"
+    if not store.is_dir():
+        pytest.fail(f"{store} is missing: evaluate the shipped baselines into it (reports/README.md)")
+    stale = check_reports(store, REPO / "reports", tmp_path)
+    assert stale == [], f"reports/ out of date with reports/store: {stale}; regenerate with `{COMMAND}`"
+
+
+def test_committed_leaderboard_covers_every_shipped_baseline() -> None:
+    text = (REPO / "reports" / "leaderboard.md").read_text()
+    x4, x8 = text.split("**x8", 1)
+    for m in ("bicubic", "nearest", "srcnn-955-imagenet-x4", "johnson-x4-pixel", "johnson-x4-feature"):
+        assert f"| {m} |" in x4
+    for m in ("bicubic", "nearest", "srcnn-x8", "johnson-x8-pixel", "johnson-x8-feature"):
+        assert f"| {m} |" in x8
+    for title in ("Set5", "Set14", "BSD100"):
+        assert f"{title} PSNR" in x4 and f"{title} SSIM" in x8
+
+
+@pytest.mark.parametrize("scale", [4, 8])
+def test_committed_store_rows_are_reproduced_by_the_current_code(shared_datasets: Path, scale: int) -> None:
+    """Bicubic on Set5 re-scored now equals the committed store rows (all four metrics)."""
+    import numpy as np
+
+    from srbench.data.datasets import resolve_dataset
+    from srbench.evaluate import evaluate
+    from srbench.methods import resolve_method
+    from srbench.store import ResultStore
+
+    stored = ResultStore(REPO / "reports" / "store").rows()
+    stored = stored[(stored["method"] == "bicubic") & (stored["dataset"] == "set5") & (stored["scale"] == scale)]
+    fresh = evaluate([resolve_dataset("set5", shared_datasets)], [resolve_method("bicubic")], [scale]).rows
+    both = fresh.merge(stored, on="image", suffixes=("", "_stored"))
+    assert len(both) == 5
+    assert (both["protocol_key"] == both["protocol_key_stored"]).all()
+    for m in ("psnr", "ssim", "fsim", "vif"):
+        assert np.allclose(both[m], both[f"{m}_stored"], rtol=0, atol=1e-9), m
