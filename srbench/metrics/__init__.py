@@ -1,4 +1,8 @@
-"""Image-quality metrics on the luminance channel; one module per metric, all in :data:`METRICS`."""
+"""Image-quality metrics; one module per metric, all in :data:`METRICS`.
+
+PSNR, SSIM, FSIM and VIF score the luminance channel (``space="y"``); LPIPS and DISTS score RGB
+(``space="rgb"``) and load their networks only when first called.
+"""
 
 from srbench.metrics import psnr as _psnr  # noqa: F401  (registers)
 from srbench.metrics import ssim as _ssim  # noqa: F401
@@ -9,5 +13,7 @@ try:  # FSIM and VIF are separate modules; they register themselves when present
     from srbench.metrics import vif as _vif  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
 except ImportError:  # pragma: no cover - during bootstrap only
     pass
+from srbench.metrics import dists as _dists  # noqa: F401  (RGB; weights loaded on first call)
+from srbench.metrics import lpips as _lpips  # noqa: F401
 
 __all__ = ["METRICS", "MetricSpec"]
