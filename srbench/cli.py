@@ -148,6 +148,15 @@ def eval_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="CSV of per-image results; finished work is reused.")
     ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            help="Result store folder (default: $SRBENCH_STORE or ~/.local/share/srbench/store).", show_default=False
+        ),
+    ] = None,
+    use_store: Annotated[
+        bool, typer.Option("--use-store/--no-store", help="Add the rows to the result store and reuse stored groups.")
+    ] = True,
     batch: Annotated[int, typer.Option(min=1, help="Images per method call.")] = 8,
     threads: Annotated[int, typer.Option(min=0, help="torch CPU threads while scoring (0: torch's default).")] = 1,
     profile: Annotated[bool, typer.Option(help="Print where the time went.")] = False,
@@ -163,6 +172,7 @@ def eval_cmd(
     from srbench.protocol.record import get_protocol
     from srbench.report.console import leaderboard_table, timing_table
     from srbench.report.leaderboard import means
+    from srbench.store import ResultStore
 
     root = resolve_data_root(data_root)
     _export_weights_root(weights_root)
@@ -191,15 +201,28 @@ def eval_cmd(
     methods += [SrDirMethod(d) for d in sr_dir or []]
     dev = resolve_device(device)
     datasets = resolve_datasets(names, root)
+    result_store = ResultStore(store) if use_store else None
     if dataset is None and root is None:
         err.print("[dim]no data root configured (--data-root / SRBENCH_DATA): using the embedded demo dataset[/dim]")
     try:
         with _progress(progress) as bar:
             result = evaluate(
-                datasets, methods, scales, metrics, proto, dev, output, lr_dir, bar, batch, threads or None
+                datasets,
+                methods,
+                scales,
+                metrics,
+                proto,
+                dev,
+                output,
+                lr_dir,
+                bar,
+                batch,
+                threads or None,
+                result_store,
             )
     except KeyboardInterrupt:
-        saved = f"; finished groups are saved in {output}, re-run the same command to resume" if output else ""
+        where = " and ".join(str(p) for p in (output, result_store.root if result_store else None) if p is not None)
+        saved = f"; finished groups are saved in {where}, re-run the same command to resume" if where else ""
         err.print(f"[red]interrupted[/red]{saved}")
         raise typer.Exit(130) from None
     table = means(result.rows, metrics)
@@ -209,10 +232,12 @@ def eval_cmd(
     notes = []
     if result.reused_groups:
         notes.append(
-            f"{result.reused_groups} of {result.reused_groups + result.computed_groups} groups reused from {output}"
+            f"{result.reused_groups} of {result.reused_groups + result.computed_groups} groups reused from earlier runs"
         )
     if output is not None:
         notes.append(f"per-image rows: {output}")
+    if result_store is not None:
+        notes.append(f"result store: {result_store.root}")
     if notes:
         err.print("[dim]" + "; ".join(notes) + "[/dim]")
     if profile:
@@ -240,9 +265,17 @@ def methods_cmd() -> None:
     """List registered methods."""
     from srbench.methods import METHODS
 
+    t = Table(header_style="bold")
+    for col in ("Method", "Space", "Description"):
+        t.add_column(col)
     for name in METHODS.names():
-        m = METHODS.get(name)()
-        out.print(f"{name:<12} space={m.space}  {type(m).__doc__ or ''}".rstrip())
+        try:
+            m = METHODS.get(name)()
+        except SrbenchError as exc:  # e.g. weights not configured: list it with the reason
+            t.add_row(name, "-", f"[dim]unavailable: {escape(str(exc))}[/dim]")
+            continue
+        t.add_row(name, m.space, escape(m.description))
+    out.print(t)
 
 
 @app.command("metrics")
@@ -336,8 +369,13 @@ def datasets_fetch(
         raise typer.Exit(1)
 
 
+from srbench.commands.report import report_app  # noqa: E402
 from srbench.commands.train import train_command  # noqa: E402  (kept beside the other commands)
 from srbench.commands.upscale import upscale_command  # noqa: E402
+from srbench.study.cli import study_app  # noqa: E402
+
+app.add_typer(report_app, name="report")
+app.add_typer(study_app, name="study")
 
 app.command("train", help="Train an SR network (Johnson et al. 2016 recipe; resumable).")(train_command)
 app.command("upscale", help="Upscale an image or a folder with any method (tiled; optional histogram matching).")(

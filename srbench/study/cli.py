@@ -1,0 +1,226 @@
+"""``srbench study``: create, serve, export, ingest, analyze and simulate pairwise preference studies.
+
+Thin: every command parses its options and calls :mod:`srbench.study`; user mistakes raise ``SrbenchError``,
+which ``srbench.cli.main`` prints as one line (exit status 2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from srbench.errors import ConfigError
+
+study_app = typer.Typer(
+    help="Crowdsourced pairwise preference studies: create, serve, export, ingest, analyze, simulate.",
+    no_args_is_help=True,
+)
+out = Console()
+err = Console(stderr=True)
+
+Folder = Annotated[Path, typer.Argument(help="The study folder.")]
+
+
+@study_app.command("create")
+def create_cmd(
+    folder: Annotated[Path, typer.Argument(help="New study folder to write.")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset (demo, set5, ...) or HR folder.")] = "demo",
+    scale: Annotated[int, typer.Option("--scale", "-s", help="Scale factor.")] = 4,
+    method: Annotated[list[str] | None, typer.Option("--method", "-m", help="Method (bicubic, nearest, ...).")] = None,
+    sr_dir: Annotated[list[Path] | None, typer.Option("--sr-dir", help="Folder of SR outputs of a method.")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="Short name per method, in order.")] = None,
+    protocol: Annotated[str, typer.Option(help="Protocol preset for the degradation.")] = "standard",
+    crop: Annotated[int, typer.Option(help="Crop size in HR pixels (0: full images).")] = 0,
+    crops_per_image: Annotated[int, typer.Option(help="Seeded crops per image.")] = 1,
+    images: Annotated[int, typer.Option(help="Use only the first N images (0: all).")] = 0,
+    workers_per_pair: Annotated[int, typer.Option(help="Workers per image pair.")] = 5,
+    trials_per_worker: Annotated[int, typer.Option(help="Comparisons per worker (one HIT).")] = 20,
+    sentinels: Annotated[int, typer.Option(help="Sentinel trials per worker (HR vs blurred).")] = 2,
+    repeats: Annotated[int, typer.Option(help="Repeated trials per worker (sides swapped).")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of crops and plan.")] = 0,
+    min_sentinel_accuracy: Annotated[float, typer.Option(help="QC: exclude below this sentinel accuracy.")] = 0.75,
+    min_repeat_consistency: Annotated[float, typer.Option(help="QC: exclude below this repeat consistency.")] = 0.5,
+    min_median_rt: Annotated[float, typer.Option(help="QC: exclude below this median response time (ms).")] = 300.0,
+    max_trial_rt: Annotated[float, typer.Option(help="QC: drop answers slower than this (ms).")] = 60_000.0,
+    data_root: Annotated[Path | None, typer.Option("--data-root", help="Data root (default $SRBENCH_DATA).")] = None,
+) -> None:
+    """Write a study folder: spec (with QC rules), seeded plan and every image to show."""
+    from srbench.config import data_root as resolve_data_root
+    from srbench.study.create import create_study
+    from srbench.study.spec import QCRules
+
+    methods = list(method or []) + [f"sr-dir:{d}" for d in sr_dir or []]
+    if not sr_dir and not method:
+        methods = ["bicubic", "nearest"]
+    qc = QCRules(min_sentinel_accuracy, min_repeat_consistency, min_median_rt, max_trial_rt)
+    spec = create_study(
+        folder,
+        dataset,
+        scale,
+        methods,
+        labels=label or None,
+        protocol=protocol,
+        crop=crop,
+        crops_per_image=crops_per_image,
+        max_images=images,
+        workers_per_pair=workers_per_pair,
+        trials_per_worker=trials_per_worker,
+        sentinels_per_worker=sentinels,
+        repeats_per_worker=repeats,
+        seed=seed,
+        qc=qc,
+        data_root=resolve_data_root(data_root),
+    )
+    from srbench.study.create import load_plan
+
+    plan = load_plan(folder)
+    out.print(
+        f"study {spec.name}: {len(spec.images)} images, methods {', '.join(spec.labels)}, {plan.n_groups} groups x "
+        f"{spec.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}"
+    )
+
+
+@study_app.command("serve")
+def serve_cmd(
+    folder: Folder,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    admin_token: Annotated[
+        str | None, typer.Option(help="Admin token (default: $SRBENCH_STUDY_ADMIN_TOKEN, else a random one).")
+    ] = None,
+) -> None:
+    """Serve the study to workers (responses go to <folder>/responses.sqlite)."""
+    from srbench.study.server import admin_token_from_env, serve
+
+    token, generated = admin_token_from_env(admin_token)
+    if generated:
+        err.print(f"admin token (not stored anywhere): {token}", markup=False, highlight=False)
+    err.print(f"serving {folder} on http://{host}:{port}/", markup=False, highlight=False)
+    serve(folder, host, port, token)
+
+
+@study_app.command("export")
+def export_cmd(
+    folder: Folder,
+    url: Annotated[str, typer.Option(help="Public URL where the study is served.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder (default <study>/export).")] = None,
+    live: Annotated[bool, typer.Option(help="MTurk production instead of the sandbox.")] = False,
+    reward: Annotated[str, typer.Option(help="Reward per assignment in USD.")] = "1.00",
+    minutes: Annotated[int, typer.Option(help="Time allowed per assignment.")] = 30,
+) -> None:
+    """Write MTurk (ExternalQuestion, HTMLQuestion, batch CSV) and Prolific files; no credentials."""
+    from srbench.study.export import export_study
+
+    for p in export_study(folder, url, output, live=live, reward_usd=reward, duration_minutes=minutes):
+        out.print(str(p), markup=False, highlight=False)
+
+
+@study_app.command("ingest")
+def ingest_cmd(
+    folder: Folder,
+    mturk: Annotated[Path | None, typer.Option(help="MTurk batch-results CSV (default: the server DB).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Votes CSV (default <study>/votes.csv)")] = None,
+) -> None:
+    """Collect responses into one tidy votes table."""
+    from srbench.study.ingest import votes_from_db, votes_from_mturk, write_votes
+
+    votes = votes_from_mturk(folder, mturk) if mturk else votes_from_db(folder)
+    path = write_votes(votes, output or folder / "votes.csv")
+    out.print(f"{len(votes)} votes from {votes['worker_id'].nunique()} workers -> {path}", markup=False)
+
+
+@study_app.command("analyze")
+def analyze_cmd(
+    folder: Folder,
+    votes: Annotated[Path | None, typer.Option(help="Votes CSV (default <study>/votes.csv).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="markdown, latex, csv or html.")] = "markdown",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder (default <study>/analysis).")] = None,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples over images.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+) -> None:
+    """QC by the declared rules, majority per image pair, Wilson CI, binomial test, Bradley-Terry, agreement."""
+    from srbench.report.formats import render_table
+    from srbench.study.analyze import analyze_votes, write_analysis
+    from srbench.study.create import load_plan
+    from srbench.study.ingest import read_votes
+    from srbench.study.spec import load_spec
+
+    spec = load_spec(folder)
+    plan = load_plan(folder)
+    table = read_votes(votes or folder / "votes.csv")
+    expected = {s: len(t) for s, t in enumerate(plan.slots)}
+    result = analyze_votes(table, spec.labels, spec.qc, expected, bootstrap, seed)
+    paths = write_analysis(result, output or folder / "analysis", fmt)
+    out.print(render_table(result.pairs, "rich"), markup=False, highlight=False)
+    excluded = result.workers[result.workers["excluded"]]
+    for r in excluded.itertuples():
+        err.print(f"excluded {r.worker_id}: {r.reason}", markup=False, highlight=False)
+    out.print(f"wrote {len(paths)} files to {paths[0].parent}", markup=False, highlight=False)
+
+
+def _strengths(labels: tuple[str, ...], preference: float | None, strength: list[str] | None) -> dict[str, float]:
+    from srbench.study.simulate import strengths_for_preference
+
+    if strength:
+        vals = {lab: 0.0 for lab in labels}
+        for s in strength:
+            name, _, value = s.partition("=")
+            if name not in vals:
+                raise ConfigError(f"--strength {s!r}: unknown method {name!r}; use one of {', '.join(labels)}")
+            try:
+                vals[name] = float(value)
+            except ValueError:
+                raise ConfigError(f"--strength {s!r}: expected LABEL=NUMBER") from None
+        return vals
+    return strengths_for_preference(labels, 0.8 if preference is None else preference)
+
+
+@study_app.command("simulate")
+def simulate_cmd(
+    folder: Annotated[Path | None, typer.Argument(help="Study folder whose plan the synthetic workers answer.")] = None,
+    preference: Annotated[float | None, typer.Option(help="P(attentive worker prefers the first method).")] = None,
+    strength: Annotated[list[str] | None, typer.Option(help="Bradley-Terry strength LABEL=THETA (repeatable).")] = None,
+    attention: Annotated[float, typer.Option(help="Share of attentive workers.")] = 0.9,
+    rt_median: Annotated[float, typer.Option(help="Median response time of attentive workers (ms).")] = 1500.0,
+    rt_sigma: Annotated[float, typer.Option(help="Log-sd of response times.")] = 0.5,
+    image_sd: Annotated[float, typer.Option(help="Per-image spread of the preference (logit sd).")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Votes CSV (default <study>/votes.csv)")] = None,
+    power: Annotated[bool, typer.Option("--power", help="Estimate power instead of writing votes.")] = False,
+    images: Annotated[int, typer.Option(help="--power: images per study.")] = 50,
+    workers_per_pair: Annotated[int, typer.Option(help="--power: workers per image pair.")] = 5,
+    sims: Annotated[int, typer.Option(help="--power: simulated studies.")] = 200,
+) -> None:
+    """Synthetic workers answer a study's plan (votes CSV), or estimate the power of a design (--power)."""
+    from srbench.study import simulate as sim
+
+    if power:
+        r = sim.power(
+            images,
+            workers_per_pair,
+            0.8 if preference is None else preference,
+            attention=attention,
+            sims=sims,
+            seed=seed,
+        )
+        out.print(
+            f"power {r['power']:.3f} (Monte-Carlo s.e. {r['mc_se']:.3f}) for {images} images x {workers_per_pair} "
+            f"workers, preference {preference or 0.8}, attention {attention}; mean majority share "
+            f"{r['mean_share_a']:.3f}",
+            markup=False,
+        )
+        return
+    if folder is None:
+        raise ConfigError("pass a study folder to simulate its plan, or --power to size a study")
+    from srbench.study.create import load_plan
+    from srbench.study.ingest import write_votes
+    from srbench.study.spec import load_spec
+
+    spec = load_spec(folder)
+    crowd = sim.Crowd(_strengths(spec.labels, preference, strength), attention, 0.02, image_sd, rt_median, rt_sigma)
+    votes = sim.simulate_votes(load_plan(folder), crowd, seed)
+    path = write_votes(votes, output or folder / "votes.csv")
+    out.print(f"{len(votes)} simulated votes from {votes['worker_id'].nunique()} workers -> {path}", markup=False)

@@ -1,0 +1,270 @@
+"""``srbench study serve``: the web app crowd workers open (FastAPI + uvicorn, responses in SQLite).
+
+Routes: ``GET /`` (instructions, consent, trials; :file:`web/index.html` + :file:`web/study.js`),
+``POST /api/start`` (consent; a slot and a session token), ``POST /api/next`` (the worker's next trial, or the
+completion code), ``POST /api/respond`` (one answer; committed before the next trial is returned),
+``GET /images/<stimulus>/<file>.png`` (only files the plan lists), ``GET /api/admin/responses`` and
+``GET /api/admin/progress`` (``Authorization: Bearer <admin token>``), ``GET /healthz``.
+
+Safety: bodies are capped at :data:`MAX_BODY` bytes (413), parsed strictly (unknown fields, wrong types: 422;
+broken JSON: 400); a worker is known only by the secret token the server gave them (401 otherwise), and can
+answer only their own trials, in order (unknown trial: 404; out of order or a changed answer: 409; the same answer
+again: 200, stored once). Image paths are looked up in the plan's list, never joined onto the file system from
+the URL, so nothing outside ``images/`` can be served. The admin token is compared in constant time and never
+written to the study folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from srbench.errors import DataError
+from srbench.study.db import AlreadyStarted, StudyDB, StudyFull, Worker
+from srbench.study.plan import Plan, Trial
+from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, StudySpec, load_spec
+
+MAX_BODY = 4096
+ADMIN_TOKEN_ENV = "SRBENCH_STUDY_ADMIN_TOKEN"
+PROLIFIC_COMPLETE = "https://app.prolific.com/submissions/complete?cc="
+
+Id = Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9_.:@-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class StartBody(_Strict):
+    platform: Literal["web", "mturk", "prolific"] = "web"
+    external_id: Id = ""
+    consent: Literal[True]
+    token: Annotated[str, Field(max_length=64)] = ""
+    group: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    assignment_id: Id = ""
+    hit_id: Id = ""
+    study_id: Id = ""
+    session_id: Id = ""
+    pixel_ratio: Annotated[float, Field(gt=0, le=16)] = 1.0
+
+
+class TokenBody(_Strict):
+    token: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class RespondBody(TokenBody):
+    trial_id: Annotated[str, Field(min_length=1, max_length=64)]
+    choice: Literal["left", "right"]
+    rt_ms: Annotated[float, Field(ge=0, le=3_600_000, allow_inf_nan=False)]
+
+
+async def _body(request: Request, model: type[_Strict]) -> Any:
+    """Read at most ``MAX_BODY`` bytes (413 beyond), then parse JSON strictly (400 / 422)."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        raise HTTPException(413, f"request body over {MAX_BODY} bytes")
+    data = b""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY:
+            raise HTTPException(413, f"request body over {MAX_BODY} bytes")
+    try:
+        raw = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HTTPException(400, "body is not valid JSON") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise HTTPException(422, f"invalid {where}: {first['msg']}") from None
+
+
+def _web(name: str) -> str:
+    return resources.files("srbench.study").joinpath("web", name).read_text(encoding="utf-8")
+
+
+class Study:
+    """A study folder opened for serving: spec, plan, image sizes and the database."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder).resolve()
+        self.spec: StudySpec = load_spec(self.folder)
+        plan_path = self.folder / PLAN_FILE
+        self.plan = Plan.load(plan_path)
+        self.trials: dict[str, Trial] = self.plan.by_id()
+        self.files: dict[str, Path] = {}
+        self.sizes: dict[str, tuple[int, int]] = {}
+        root = self.folder / IMAGES_DIR
+        for views in self.plan.images.values():
+            for rel in views.values():
+                p = root / rel
+                if not p.is_file():
+                    raise DataError(f"{p}: image listed in plan.json is missing; re-create the study")
+                with Image.open(p) as im:
+                    self.sizes[rel] = im.size
+                self.files[rel] = p
+        sha = hashlib.sha256(plan_path.read_bytes()).hexdigest()
+        self.db = StudyDB(self.folder / DB_FILE, self.plan, sha)
+
+    def image(self, rel: str) -> dict[str, Any]:
+        w, h = self.sizes[rel]
+        return {"url": f"images/{rel}", "width": w, "height": h}
+
+    def state(self, worker: Worker, answered: int) -> dict[str, Any]:
+        """The worker's next trial, or the completion record."""
+        trials = self.plan.slots[worker.slot_id]
+        if answered >= len(trials):
+            out: dict[str, Any] = {
+                "done": True,
+                "completion_code": self.spec.completion_code,
+                "votes": [[r["trial_id"], r["choice"], r["rt_ms"]] for r in self.db.worker_responses(worker.worker_id)],
+            }
+            if worker.platform == "prolific":
+                out["completion_url"] = PROLIFIC_COMPLETE + self.spec.completion_code
+            return out
+        t = trials[answered]
+        views = self.plan.images[t.stimulus]
+        return {
+            "done": False,
+            "trial": {
+                "trial_id": t.trial_id,
+                "position": t.position,
+                "total": len(trials),
+                "reference": self.image(views["ref"]),
+                "left": self.image(views[t.left]),
+                "right": self.image(views[t.right]),
+            },
+        }
+
+
+def make_app(folder: str | Path, admin_token: str) -> FastAPI:
+    """The FastAPI app for the study in ``folder``; ``admin_token`` guards the admin routes."""
+    if len(admin_token) < 16:
+        raise DataError("the admin token must be at least 16 characters; omit it to get a random one")
+    study = Study(folder)
+    app = FastAPI(title=f"srbench study {study.spec.name}", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.study = study
+    index = _web("index.html")
+    script = _web("study.js")
+    no_store = {"Cache-Control": "no-store"}
+
+    def authed(token: str) -> Worker:
+        w = study.db.worker(token)
+        if w is None:
+            raise HTTPException(401, "unknown session token; start the study from its link")
+        return w
+
+    def admin(request: Request) -> None:
+        header = request.headers.get("authorization", "")
+        given = header[7:] if header.lower().startswith("bearer ") else ""
+        if not hmac.compare_digest(given.encode(), admin_token.encode()):
+            raise HTTPException(403, "admin token missing or wrong")
+
+    @app.get("/", response_class=HTMLResponse)
+    def page() -> HTMLResponse:
+        return HTMLResponse(index, headers=no_store)
+
+    @app.get("/static/study.js")
+    def js() -> Response:
+        return Response(script, media_type="text/javascript", headers=no_store)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "study": study.spec.name}
+
+    @app.get("/images/{stimulus}/{name}")
+    def image(stimulus: str, name: str) -> FileResponse:
+        p = study.files.get(f"{stimulus}/{name}")
+        if p is None:
+            raise HTTPException(404, "no such image")
+        return FileResponse(p, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.post("/api/start")
+    async def start(request: Request) -> JSONResponse:
+        body: StartBody = await _body(request, StartBody)
+        if body.assignment_id == "ASSIGNMENT_ID_NOT_AVAILABLE":
+            raise HTTPException(409, "this is an MTurk preview; accept the HIT to start")
+        if body.group is not None and body.group >= study.plan.n_groups:
+            raise HTTPException(404, f"no group {body.group} in this study")
+        extra = body.model_dump(include={"assignment_id", "hit_id", "study_id", "session_id", "pixel_ratio"})
+        try:
+            w, token, resumed = await run_in_threadpool(
+                study.db.start, body.platform, body.external_id, group=body.group, token=body.token, extra=extra
+            )
+        except AlreadyStarted:
+            raise HTTPException(409, "this id has already started; continue in the browser you started in") from None
+        except StudyFull:
+            raise HTTPException(409, "the study is full; thank you for your interest") from None
+        n = await run_in_threadpool(study.db.answered, w.worker_id)
+        return JSONResponse({"token": token, "resumed": resumed, "next": study.state(w, n)}, headers=no_store)
+
+    @app.post("/api/next")
+    async def next_trial(request: Request) -> JSONResponse:
+        body: TokenBody = await _body(request, TokenBody)
+        w = await run_in_threadpool(authed, body.token)
+        n = await run_in_threadpool(study.db.answered, w.worker_id)
+        return JSONResponse(await run_in_threadpool(study.state, w, n), headers=no_store)
+
+    @app.post("/api/respond")
+    async def respond(request: Request) -> JSONResponse:
+        body: RespondBody = await _body(request, RespondBody)
+        w = await run_in_threadpool(authed, body.token)
+        t = study.trials.get(body.trial_id)
+        if t is None or t.slot != w.slot_id:
+            raise HTTPException(404, "unknown trial id")
+        status = await run_in_threadpool(study.db.record, w, t, body.choice, body.rt_ms)
+        if status == "conflict":
+            raise HTTPException(409, "this trial was already answered differently; answers cannot be changed")
+        if status == "out-of-order":
+            raise HTTPException(409, "not your current trial; reload the page to continue")
+        n = await run_in_threadpool(study.db.answered, w.worker_id)
+        nxt = await run_in_threadpool(study.state, w, n)
+        return JSONResponse({"status": status, "next": nxt}, headers=no_store)
+
+    @app.get("/api/admin/progress")
+    def progress(request: Request) -> dict[str, int]:
+        admin(request)
+        return study.db.progress()
+
+    @app.get("/api/admin/responses")
+    def responses(request: Request) -> PlainTextResponse:
+        admin(request)
+        resp, _ = study.db.dump()
+        return PlainTextResponse(resp.to_csv(index=False), media_type="text/csv", headers=no_store)
+
+    return app
+
+
+def admin_token_from_env(given: str | None) -> tuple[str, bool]:
+    """``(token, generated)``: the given token, else ``$SRBENCH_STUDY_ADMIN_TOKEN``, else a random one."""
+    import os
+
+    token = given or os.environ.get(ADMIN_TOKEN_ENV, "")
+    return (token, False) if token else (secrets.token_urlsafe(24), True)
+
+
+def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8000, admin_token: str = "") -> None:
+    """Run the app with uvicorn until interrupted."""
+    import uvicorn
+
+    app = make_app(folder, admin_token)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+
+
+if __name__ == "__main__":  # ``python -m srbench.study.server FOLDER PORT``: starts without the full CLI's imports
+    import sys
+
+    token, _ = admin_token_from_env(None)
+    serve(sys.argv[1], "127.0.0.1", int(sys.argv[2]), token)

@@ -1,0 +1,133 @@
+"""The versioned study spec (``study.json``): every choice of a study, written before any data is collected.
+
+The spec records the dataset, scale, protocol, methods, how images are cut (full images or seeded crops), the
+trial plan parameters (workers per pair, sentinels, repeats, seed) and the quality-control exclusion rules, so the
+analysis applies rules declared before data collection (pre-registration style).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from srbench.atomic import atomic_path
+from srbench.errors import ConfigError, DataError
+
+SPEC_VERSION = 1
+SPEC_FILE = "study.json"
+PLAN_FILE = "plan.json"
+IMAGES_DIR = "images"
+DB_FILE = "responses.sqlite"
+
+
+@dataclass(frozen=True)
+class QCRules:
+    """Exclusion rules, declared before data collection.
+
+    Attributes:
+        min_sentinel_accuracy: a worker is excluded if their share of correct sentinel answers is below this.
+        min_repeat_consistency: excluded if the share of repeated trials answered with the same method is below.
+        min_median_rt_ms: excluded if their median response time is below this (clicking through).
+        max_trial_rt_ms: single responses slower than this are dropped (the worker was away), not the worker.
+        require_complete: workers who did not finish their trials are excluded.
+    """
+
+    min_sentinel_accuracy: float = 0.75
+    min_repeat_consistency: float = 0.5
+    min_median_rt_ms: float = 300.0
+    max_trial_rt_ms: float = 60_000.0
+    require_complete: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("min_sentinel_accuracy", "min_repeat_consistency"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ConfigError(f"QC rule {name}={v} must lie in [0, 1]")
+        if self.min_median_rt_ms < 0 or self.max_trial_rt_ms <= 0:
+            raise ConfigError("QC rules min_median_rt_ms must be >= 0 and max_trial_rt_ms > 0")
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A study: what is shown, to how many workers, with which checks (see the module docstring).
+
+    ``methods`` are method specs as :func:`srbench.methods.resolve_method` takes them (``bicubic``,
+    ``sr-dir:PATH``, a ``.safetensors`` file); ``labels`` are their short names in tables.
+    ``crop = 0`` shows full images; otherwise ``crops_per_image`` seeded ``crop x crop`` HR windows per image.
+    """
+
+    name: str
+    dataset: str
+    scale: int
+    methods: tuple[str, ...]
+    labels: tuple[str, ...]
+    protocol: dict[str, Any]
+    images: tuple[str, ...] = ()
+    crop: int = 0
+    crops_per_image: int = 1
+    workers_per_pair: int = 5
+    trials_per_worker: int = 20
+    sentinels_per_worker: int = 2
+    repeats_per_worker: int = 2
+    sentinel_blur_sigma: float = 4.0
+    seed: int = 0
+    completion_code: str = ""
+    qc: QCRules = field(default_factory=QCRules)
+    version: int = SPEC_VERSION
+    srbench_version: str = ""
+    created: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.methods) < 2:
+            raise ConfigError("a study needs at least two methods; pass --method twice (or --sr-dir)")
+        if len(set(self.labels)) != len(self.labels) or len(self.labels) != len(self.methods):
+            raise ConfigError(f"method labels {list(self.labels)} must be unique, one per method; pass --label")
+        if self.workers_per_pair < 1 or self.trials_per_worker < 1:
+            raise ConfigError("--workers-per-pair and --trials-per-worker must be >= 1")
+        if self.sentinels_per_worker < 0 or self.repeats_per_worker < 0:
+            raise ConfigError("--sentinels and --repeats must be >= 0")
+        if self.crop < 0 or self.crops_per_image < 1:
+            raise ConfigError("--crop must be >= 0 (0: full images) and --crops-per-image >= 1")
+        if self.crop and self.crop % self.scale:
+            raise ConfigError(f"--crop {self.crop} must be a multiple of the scale {self.scale}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StudySpec:
+        d = dict(d)
+        version = d.get("version")
+        if version != SPEC_VERSION:
+            raise ConfigError(f"study spec version {version!r} is not supported (this srbench reads {SPEC_VERSION})")
+        d["qc"] = QCRules(**d.get("qc", {}))
+        for k in ("methods", "labels", "images"):
+            d[k] = tuple(d.get(k, ()))
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ConfigError(f"study spec has unknown fields {unknown}; was it written by a newer srbench?")
+        return cls(**d)
+
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / SPEC_FILE
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return path
+
+
+def load_spec(folder: str | Path) -> StudySpec:
+    """Read ``<folder>/study.json``; a one-line ``DataError`` if it is missing or unreadable."""
+    path = Path(folder) / SPEC_FILE
+    if not path.is_file():
+        raise DataError(f"{path}: no study spec; pass a folder made by `srbench study create`")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON ({exc}); re-create the study") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected a JSON object; re-create the study")
+    return StudySpec.from_dict(data)

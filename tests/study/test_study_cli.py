@@ -1,0 +1,64 @@
+"""``srbench study`` end to end through the CLI: create -> simulate -> analyze -> export; one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from srbench.cli import app, main
+
+
+def test_create_simulate_analyze_export_through_the_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = tmp_path / "s"
+    r = runner.invoke(
+        app,
+        [
+            "study",
+            "create",
+            str(folder),
+            "--crop",
+            "16",
+            "--images",
+            "2",
+            "--crops-per-image",
+            "3",
+            "--trials-per-worker",
+            "3",
+            "--seed",
+            "2",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["study", "simulate", str(folder), "--preference", "0.9", "--attention", "1"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["study", "analyze", str(folder), "--format", "latex", "--bootstrap", "200"])
+    assert r.exit_code == 0, r.output
+    files = {p.name for p in (folder / "analysis").iterdir()}
+    assert {"pairs.tex", "bradley_terry.tex", "workers.tex", "summary.json", "chart.png"} <= files
+    assert (folder / "analysis" / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((folder / "analysis" / "summary.json").read_text())
+    assert summary["votes_total"] > 0
+    r = runner.invoke(app, ["study", "export", str(folder), "--url", "https://x.example/"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["study", "simulate", "--power", "--images", "10", "--sims", "5", "--preference", "0.9"])
+    assert r.exit_code == 0 and "power" in r.output
+
+
+def test_user_mistakes_exit_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["srbench", "study", "analyze", str(tmp_path / "nope")])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "no study spec" in err and len(err.splitlines()) == 1
+    monkeypatch.setattr(sys, "argv", ["srbench", "study", "ingest", str(tmp_path)])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2 and "no trial plan" in capsys.readouterr().err

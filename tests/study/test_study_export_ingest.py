@@ -1,0 +1,123 @@
+"""Platform export files and ingest: the DB and an MTurk batch-results CSV give the same votes table."""
+
+from __future__ import annotations
+
+import json
+import warnings
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from study_helpers import ADMIN
+
+from srbench.errors import ConfigError, DataError
+from srbench.study.create import load_plan
+from srbench.study.export import EXTERNAL_NS, HTML_NS, export_study
+from srbench.study.ingest import votes_from_db, votes_from_mturk
+from srbench.study.server import make_app
+from srbench.study.spec import load_spec
+
+URL = "https://study.example.org/s1/"
+
+
+def test_export_writes_sandbox_mturk_and_prolific_files_without_credentials(study: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    export_study(study, URL, out)
+    plan, spec = load_plan(study), load_spec(study)
+    ext = ET.parse(out / "mturk" / "external_question.xml").getroot()
+    assert ext.tag == f"{{{EXTERNAL_NS}}}ExternalQuestion"
+    assert ext.find(f"{{{EXTERNAL_NS}}}ExternalURL").text == URL  # type: ignore[union-attr]
+    questions = sorted((out / "mturk" / "questions").glob("*.xml"))
+    assert len(questions) == plan.n_groups
+    html = ET.parse(questions[0]).getroot()
+    assert html.tag == f"{{{HTML_NS}}}HTMLQuestion"
+    content = html.find(f"{{{HTML_NS}}}HTMLContent").text  # type: ignore[union-attr]
+    assert URL + "?group=0" in content and "workersandbox.mturk.com/mturk/externalSubmit" in content
+    batch = pd.read_csv(out / "mturk" / "batch.csv")
+    assert list(batch["study_url"]) == [f"{URL}?group={g}" for g in range(plan.n_groups)]
+    settings = json.loads((out / "mturk" / "hit_settings.json").read_text())
+    assert settings["environment"] == "sandbox" and "sandbox" in settings["endpoint"]
+    assert settings["max_assignments_per_hit"] == spec.workers_per_pair
+    prolific = json.loads((out / "prolific" / "setup.json").read_text())
+    for key in ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID"):
+        assert f"{key}={{{{%{key}%}}}}" in prolific["study_url"]
+    assert prolific["completion_url"].endswith("cc=" + spec.completion_code)
+    text = " ".join(p.read_text() for p in out.rglob("*") if p.is_file()).lower()
+    assert "aws_secret" not in text and "secret_access_key" not in text
+    live = tmp_path / "live"
+    export_study(study, URL, live, live=True)
+    assert json.loads((live / "mturk" / "hit_settings.json").read_text())["environment"] == "live"
+    with pytest.raises(ConfigError, match="not an http"):
+        export_study(study, "ftp://x", tmp_path / "bad")
+
+
+def _complete(client: TestClient, worker: str) -> dict:
+    s = client.post(
+        "/api/start", json={"consent": True, "platform": "mturk", "external_id": worker, "assignment_id": "A" + worker}
+    ).json()
+    state, i = s["next"], 0
+    while not state["done"]:
+        body = {
+            "token": s["token"],
+            "trial_id": state["trial"]["trial_id"],
+            "choice": ["left", "right"][i % 2],
+            "rt_ms": 500 + i,
+        }
+        state = client.post("/api/respond", json=body).json()["next"]
+        i += 1
+    return state
+
+
+def test_db_and_mturk_csv_ingest_to_the_same_votes(study: Path, tmp_path: Path) -> None:
+    client = TestClient(make_app(study, ADMIN))
+    done = {w: _complete(client, w) for w in ("W1", "W2")}
+    db = votes_from_db(study)
+    plan = load_plan(study)
+    assert len(db) == sum(len(plan.slots[s]) for s in db["slot"].unique())
+    # what the study page posts to MTurk: completion code + votes, one row per assignment
+    csv = pd.DataFrame(
+        [
+            {
+                "HITId": "H",
+                "AssignmentId": "A" + w,
+                "WorkerId": w,
+                "AssignmentStatus": "Submitted",
+                "Answer.completion_code": d["completion_code"],
+                "Answer.votes": json.dumps(d["votes"]),
+            }
+            for w, d in done.items()
+        ]
+    )
+    csv.to_csv(tmp_path / "batch_results.csv", index=False)
+    mt = votes_from_mturk(study, tmp_path / "batch_results.csv")
+    cols = ["external_id", "trial_id", "kind", "stimulus", "winner", "prefers_a", "rt_ms"]
+    pd.testing.assert_frame_equal(
+        db[cols].sort_values(["external_id", "trial_id"]).reset_index(drop=True),
+        mt[cols].sort_values(["external_id", "trial_id"]).reset_index(drop=True),
+    )
+    # winners follow the plan's sides
+    by_id = plan.by_id()
+    for r in db.itertuples():
+        t = by_id[r.trial_id]
+        assert r.winner == (t.left if r.choice == "left" else t.right)
+
+
+def test_ingest_refuses_foreign_or_broken_mturk_files(study: Path, tmp_path: Path) -> None:
+    p = tmp_path / "r.csv"
+    pd.DataFrame([{"WorkerId": "W", "AssignmentId": "A"}]).to_csv(p, index=False)
+    with pytest.raises(DataError, match="missing columns"):
+        votes_from_mturk(study, p)
+    pd.DataFrame([{"WorkerId": "W", "AssignmentId": "A", "Answer.votes": '[["nope", "left", 1]]'}]).to_csv(
+        p, index=False
+    )
+    with pytest.raises(DataError, match=r"not in plan\.json"):
+        votes_from_mturk(study, p)
+    pd.DataFrame([{"WorkerId": "W", "AssignmentId": "A", "Answer.votes": "{oops"}]).to_csv(p, index=False)
+    with pytest.raises(DataError, match="line 2"):
+        votes_from_mturk(study, p)
