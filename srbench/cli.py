@@ -131,7 +131,10 @@ def eval_cmd(
         list[Path] | None,
         typer.Option("--sr-dir", help="Folder of SR outputs of an external method, named after the HR images."),
     ] = None,
-    metric: Annotated[list[str] | None, typer.Option("--metric", help="psnr, ssim, fsim, vif (default: all).")] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="psnr, ssim, fsim, vif (default: these four), lpips, dists (RGB, VGG-based)."),
+    ] = None,
     protocol: Annotated[str, typer.Option(help="Protocol preset (see `srbench protocols`).")] = "standard",
     degradation: Annotated[str | None, typer.Option(help="Override: bicubic or blur-bicubic.")] = None,
     y_rounding: Annotated[str | None, typer.Option(help="Override: round (uint8 rgb2ycbcr) or float.")] = None,
@@ -159,6 +162,9 @@ def eval_cmd(
     ] = True,
     batch: Annotated[int, typer.Option(min=1, help="Images per method call.")] = 8,
     threads: Annotated[int, typer.Option(min=0, help="torch CPU threads while scoring (0: torch's default).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Worker threads over image groups (0: the CPU cores, at most 4; 1 on a GPU).")
+    ] = 0,
     profile: Annotated[bool, typer.Option(help="Print where the time went.")] = False,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
@@ -219,6 +225,7 @@ def eval_cmd(
                 batch,
                 threads or None,
                 result_store,
+                workers or None,
             )
     except KeyboardInterrupt:
         where = " and ".join(str(p) for p in (output, result_store.root if result_store else None) if p is not None)

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from srbench.data.imageio import read_image
-from srbench.errors import DataError
+from srbench.errors import ConfigError, DataError
 from srbench.methods.base import Space
 from srbench.postprocess.histmatch import histmatch_batch
 from srbench.protocol.colour import luminance, to_uint8_values
@@ -128,3 +128,37 @@ def sr_to_y(sr: Tensor, lr: Tensor, gray: bool, space: Space, protocol: Protocol
     if space == "y":
         return x
     return y_of(x, gray, protocol)
+
+
+def sr_to_rgb(sr: Tensor, lr_rgb: Tensor, gray: bool, space: Space, protocol: Protocol, scale: int) -> Tensor:
+    """SR output on [0, 1] -> the RGB image RGB metrics (LPIPS, DISTS) score, ``(N, C, H, W)`` on [0, 255].
+
+    * RGB methods: the output itself.
+    * Luminance methods (bicubic, SRCNN) on colour images: the SR Y recombined with the chroma of the RGB LR
+      upscaled by MATLAB bicubic (``rgb2ycbcr`` -> ``imresize`` of Cb, Cr -> ``ycbcr2rgb``), as the SRCNN authors'
+      colour results and :func:`srbench.inference.upscale.upscale_float` make them. The SR Y is the one that is
+      scored, so it comes from the protocol's Y of the LR (rounded as MATLAB's uint8 ``rgb2ycbcr`` under
+      ``standard``; ``srbench upscale`` feeds float Y, identical with ``--y-rounding float``). Grayscale images
+      stay one channel (the metrics replicate it).
+    * Histogram matching ``rgb`` is applied to the RGB image as for scoring Y; then clip and round to uint8 values
+      (the image a user would save).
+
+    ``lr_rgb``: the LR in RGB (``(N, 3, h, w)`` on [0, 1]; for grayscale images ``(N, 1, h, w)``).
+    """
+    from srbench.inference.colour_convert import rgb_to_ycbcr, ycbcr_to_rgb
+    from srbench.protocol.imresize import imresize
+
+    if protocol.histmatch == "y":
+        raise ConfigError("RGB metrics (lpips, dists) are not defined with --histmatch y; use rgb or none")
+    x = sr.to(torch.float64) * 255.0
+    if space == "y" and not gray:
+        ycc = rgb_to_ycbcr(lr_rgb.to(torch.float64) * 255.0)
+        chroma = imresize(ycc[:, 1:] / 255.0, scale, kernel="cubic", path="double") * 255.0
+        x = ycbcr_to_rgb(torch.cat([x, chroma.to(x.device)], dim=1))
+    x = x.clamp(0.0, 255.0)
+    if protocol.histmatch == "rgb":
+        ref = lr_rgb.to(torch.float64) * 255.0
+        if ref.shape[1] != x.shape[1]:
+            ref = ref.expand(-1, x.shape[1], -1, -1)
+        x = histmatch_batch(x, ref)
+    return to_uint8_values(x.clamp(0.0, 255.0))

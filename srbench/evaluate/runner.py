@@ -39,7 +39,16 @@ from torch import Tensor
 import srbench
 from srbench.data.datasets import Dataset
 from srbench.errors import ConfigError, DataError
-from srbench.evaluate.pipeline import HRImage, given_input, hr_batch, method_input, prepare_hr, sr_to_y, y_of
+from srbench.evaluate.pipeline import (
+    HRImage,
+    given_input,
+    hr_batch,
+    method_input,
+    prepare_hr,
+    sr_to_rgb,
+    sr_to_y,
+    y_of,
+)
 from srbench.evaluate.results import GroupKey, ResultTable
 from srbench.methods.base import Method
 from srbench.methods.srdir import SrDirMethod
@@ -164,13 +173,14 @@ def score_pairs(
     Chunks of at most ``batch`` images of one shape are scored on ``workers`` threads (chunks of at most 4 when
     ``workers > 1``, for balance); every metric scores each image on its own, so no value depends on either.
     """
-    by: dict[tuple[int, int], list[tuple[str, Tensor, Tensor]]] = defaultdict(list)
+    by: dict[tuple[int, ...], list[tuple[str, Tensor, Tensor]]] = defaultdict(list)  # (C, H, W): stackable
     for image_id, s, g in pairs:
-        by[(int(s.shape[-2]), int(s.shape[-1]))].append((image_id, s, g))
+        by[tuple(int(d) for d in s.shape)].append((image_id, s, g))
     if workers > 1:
         batch = min(batch, 4)
     chunks: list[list[tuple[str, Tensor, Tensor]]] = []
-    for (h, w), group in by.items():
+    for shape, group in by.items():
+        h, w = shape[-2], shape[-1]
         for m in metrics:
             if min(h, w) < m.min_size:
                 raise DataError(
@@ -224,11 +234,14 @@ def run_method(
     advance: Callable[[int], None] = lambda n: None,
     lr_cache: dict[tuple[str, tuple[str, ...]], Tensor] | None = None,
     workers: int = 1,
+    rgb: dict[str, tuple[Tensor, Tensor]] | None = None,
 ) -> list[tuple[str, Tensor, Tensor]]:
     """Run ``method`` on ``images`` and return ``(image_id, y_sr, y_gt)`` per image, shaved, on the CPU.
 
     ``lr_cache`` (keyed by colour space and image ids) lets several methods share one degradation. Groups of
-    one shape run on ``workers`` threads (each group on its own, so no value depends on it).
+    one shape run on ``workers`` threads (each group on its own, so no value depends on it). When ``rgb`` is a
+    dict, it also receives ``image_id -> (rgb_sr, rgb_gt)`` for RGB metrics: ``(C, H, W)`` float32 on [0, 255],
+    shaved alike (:func:`srbench.evaluate.pipeline.sr_to_rgb`; C = 1 for grayscale images).
     """
     lr_cache = {} if lr_cache is None else lr_cache
     border = protocol.shave_for(scale)
@@ -236,9 +249,10 @@ def run_method(
     def one_group(group: list[HRImage]) -> list[tuple[str, Tensor, Tensor]]:
         gray = group[0].gray
         if any(g.gray != gray for g in group):  # split mixed gray/colour groups
-            return run_method(
-                method, [g for g in group if g.gray], scale, protocol, device, timer, lr_folder, 1
-            ) + run_method(method, [g for g in group if not g.gray], scale, protocol, device, timer, lr_folder, batch)
+            grays, colours = [g for g in group if g.gray], [g for g in group if not g.gray]
+            return run_method(method, grays, scale, protocol, device, timer, lr_folder, 1, rgb=rgb) + run_method(
+                method, colours, scale, protocol, device, timer, lr_folder, batch, rgb=rgb
+            )
         hr = hr_batch(group, device)
         ids = [g.id for g in group]
         with timer("to_y", device):
@@ -266,6 +280,20 @@ def run_method(
         with timer("to_y", device):
             y_sr = sr_to_y(sr, lr, gray, method.space, protocol)
         y_sr, y_gt = shave(y_sr, border).cpu(), shave(y_gt, border).cpu()
+        if rgb is not None:
+            with timer("to_rgb", device):
+                lr_rgb = lr
+                if method.space == "y" and not gray:
+                    if lr_folder is not None:
+                        lr_rgb = torch.cat(
+                            [given_input(_find_lr_file(lr_folder, g.id), g, "rgb", protocol, scale) for g in group]
+                        ).to(device)
+                    else:
+                        lr_rgb = method_input(hr, gray, "rgb", protocol, scale)
+                rgb_sr = shave(sr_to_rgb(sr, lr_rgb, gray, method.space, protocol, scale), border)
+                rgb_gt = shave(hr, border)
+                for i, image_id in enumerate(ids):
+                    rgb[image_id] = (rgb_sr[i].to("cpu", torch.float32), rgb_gt[i].to("cpu", torch.float32))
         return [(image_id, y_sr[i], y_gt[i]) for i, image_id in enumerate(ids)]
 
     out: list[tuple[str, Tensor, Tensor]] = []
@@ -295,9 +323,18 @@ def run_and_score(
     in memory at once (fresh memory costs page faults on the CPU).
     """
 
+    y_metrics = [m for m in metrics if m.space != "rgb"]
+    rgb_metrics = [m for m in metrics if m.space == "rgb"]
+
     def one_group(group: list[HRImage]) -> dict[str, dict[str, float]]:
-        pairs = run_method(method, group, scale, protocol, device, timer, lr_folder, batch)
-        return score_pairs(pairs, metrics, device, timer, batch=len(pairs))
+        rgb: dict[str, tuple[Tensor, Tensor]] | None = {} if rgb_metrics else None
+        pairs = run_method(method, group, scale, protocol, device, timer, lr_folder, batch, rgb=rgb)
+        scores = score_pairs(pairs, y_metrics, device, timer, batch=len(pairs))
+        if rgb:
+            rgb_pairs = [(image_id, *rgb[image_id]) for image_id, _, _ in pairs]
+            for image_id, values in score_pairs(rgb_pairs, rgb_metrics, device, timer, batch=len(pairs)).items():
+                scores.setdefault(image_id, {}).update(values)
+        return scores
 
     scores: dict[str, dict[str, float]] = {}
     for group_scores in map_in_threads(one_group, _groups_by_shape(images, batch if method.batchable else 1), workers):

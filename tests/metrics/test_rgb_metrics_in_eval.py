@@ -1,0 +1,86 @@
+"""LPIPS / DISTS through ``evaluate`` equal the metric on the RGB image ``srbench upscale`` writes (shaved alike).
+
+(With the protocol's float luminance, so that a luminance method sees the same LR Y in both; under the
+default rounded Y the RGB image is built from the SR Y that is scored.) The second path is independent of the
+runner: LR files on disk -> ``upscale_image`` (the upscale command's
+code, which recombines a luminance method's Y with bicubic chroma) -> shave -> the metric function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from srbench.data.datasets import resolve_dataset
+from srbench.data.imageio import write_image
+from srbench.evaluate import evaluate
+from srbench.inference.upscale import upscale_image
+from srbench.methods import resolve_method
+from srbench.metrics.dists import dists
+from srbench.metrics.lpips import lpips
+from srbench.protocol.imresize import imresize
+from srbench.protocol.record import get_protocol
+
+SCALE = 4
+
+
+def _folders(tmp_path: Path) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    hr = data.chelsea()[40:136, 100:212]  # 96 x 112, a multiple of 4
+    lr = imresize(torch.from_numpy(hr.astype(np.float64)).permute(2, 0, 1)[None] / 255.0, 1 / SCALE, kernel="cubic")
+    lr_u8 = (lr[0].permute(1, 2, 0).numpy() * 255.0).round().clip(0, 255).astype(np.uint8)
+    (tmp_path / "hr").mkdir()
+    (tmp_path / "lr").mkdir()
+    write_image(tmp_path / "hr" / "cat.png", hr)
+    write_image(tmp_path / "lr" / "cat.png", lr_u8)
+    return tmp_path / "hr", tmp_path / "lr", hr, lr_u8
+
+
+@pytest.mark.parametrize("method_name", ["bicubic", "johnson-x4-pixel"])
+def test_rgb_metrics_in_evaluate_match_the_upscaled_image(
+    shared_weights: Path, tmp_path: Path, method_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SRBENCH_WEIGHTS", str(shared_weights))
+    hr_dir, lr_dir, hr, lr_u8 = _folders(tmp_path)
+    method = resolve_method(method_name)
+    # float luminance: a luminance method then sees the same Y of the LR as `srbench upscale` gives it
+    protocol = get_protocol("standard").replace(y_rounding="float")
+    rows = evaluate(
+        [resolve_dataset(str(hr_dir), None)],
+        [method],
+        [SCALE],
+        ["psnr", "lpips", "dists"],
+        protocol=protocol,
+        lr_dir=str(lr_dir),
+    ).rows
+    sr, _ = upscale_image(method, lr_u8, SCALE, device="cpu", tile=None)
+    b = SCALE
+    to_t = lambda a: torch.from_numpy(a[b:-b, b:-b].astype(np.float32)).permute(2, 0, 1)[None]  # noqa: E731
+    want_lpips = float(lpips(to_t(sr), to_t(hr))[0])
+    want_dists = float(dists(to_t(sr), to_t(hr))[0])
+    assert rows["lpips"].item() == pytest.approx(want_lpips, abs=1e-6)
+    assert rows["dists"].item() == pytest.approx(want_dists, abs=1e-6)
+    assert 0.0 < want_lpips < 1.0 and 0.0 < want_dists < 1.0
+
+
+def test_grayscale_and_colour_images_of_one_shape_are_scored_apart(
+    shared_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SRBENCH_WEIGHTS", str(shared_weights))
+    write_image(tmp_path / "gray.png", data.camera()[100:196, 100:212])
+    write_image(tmp_path / "colour.png", data.chelsea()[40:136, 100:212])
+    protocol = get_protocol("standard").replace(y_rounding="float")
+    rows = evaluate(
+        [resolve_dataset(str(tmp_path), None)], [resolve_method("bicubic")], [SCALE], ["lpips"], protocol=protocol
+    ).rows.set_index("image")
+    gray_hr = data.camera()[100:196, 100:212]
+    lr = imresize(torch.from_numpy(gray_hr.astype(np.float64))[None, None] / 255.0, 1 / SCALE, kernel="cubic")
+    sr = imresize(lr, SCALE, kernel="cubic")[0, 0].numpy() * 255.0
+    sr_u8 = np.floor(np.clip(sr, 0, 255) + 0.5)
+    b = SCALE
+    rep3 = lambda a: torch.from_numpy(np.repeat(a[None, b:-b, b:-b], 3, 0).astype(np.float32))[None]  # noqa: E731
+    assert rows.at["gray", "lpips"] == pytest.approx(float(lpips(rep3(sr_u8), rep3(gray_hr))[0]), abs=1e-6)
+    assert np.isfinite(rows.at["colour", "lpips"])
