@@ -2,6 +2,7 @@
 
 * ``shared_datasets``: ``$SRBENCH_DATA`` if set, else ``<repo>/../shared/datasets``.
 * ``shared_fixtures``: ``<data root>/../reference/fixtures``.
+* ``shared_weights``: ``$SRBENCH_WEIGHTS``, else ``<data root>/../weights`` (VGG-16, SRCNN authors' weights).
 
 Both skip the requesting test when the data is not there. In CI, set ``SRBENCH_REQUIRE_SHARED=1``: any skipped
 test then fails the session (the guard below), so a missing data root can never turn the numeric regression
@@ -36,6 +37,30 @@ def shared_datasets() -> Path:
     root = _data_root()
     if not all((root / name / "hr").is_dir() for name in ("set5", "set14", "bsd100")):
         pytest.skip(SKIP_REASON)
+    return root
+
+
+WEIGHT_FILES = (
+    "vgg16/vgg16_features.pth",
+    "srcnn/srcnn_955_imagenet_x4.mat",
+    "srcnn/srcnn_915_91images_x4.mat",
+    "srcnn/srcnn_955_imagenet_x4_torch_oihw.npz",
+    "srcnn/srcnn_915_91images_x4_torch_oihw.npz",
+)
+WEIGHTS_SKIP_REASON = "needs ../shared/weights (VGG-16 and SRCNN authors' files); set SRBENCH_WEIGHTS"
+
+
+def _weights_root() -> Path:
+    env = os.environ.get("SRBENCH_WEIGHTS")
+    return Path(env).expanduser() if env else _data_root().parent / "weights"
+
+
+@pytest.fixture(scope="session")
+def shared_weights() -> Path:
+    """The weights root (``$SRBENCH_WEIGHTS``, else ``weights/`` beside the data root); skips when incomplete."""
+    root = _weights_root()
+    if not all((root / f).is_file() for f in WEIGHT_FILES):
+        pytest.skip(WEIGHTS_SKIP_REASON)
     return root
 
 

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-
-from srbench import cli
-
-
-def run_cli(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    """Run ``srbench ARGS`` through the real entry point; return (exit status, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["srbench", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    text = " ".join(lines)
-    assert "Traceback" not in err
-    assert text.startswith("error:")
-    for needle in needles:
-        assert needle in text, f"{needle!r} not in {text!r}"
+from srbench.testing.cli import assert_one_line_error, run_cli
 
 
 def test_eval_without_data_root_scores_the_embedded_demo_set(monkeypatch, capsys):

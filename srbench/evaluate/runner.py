@@ -50,7 +50,7 @@ from srbench.evaluate.pipeline import (
     y_of,
 )
 from srbench.evaluate.results import GroupKey, ResultTable
-from srbench.methods.base import Method
+from srbench.methods.base import Method, Space
 from srbench.methods.srdir import SrDirMethod
 from srbench.metrics import METRICS, MetricSpec
 from srbench.protocol.crops import shave
@@ -222,6 +222,13 @@ def _find_lr_file(folder: Path, image_id: str) -> Path:
     raise DataError(f"{folder}: no LR file for image {image_id}; name LR files after the HR images")
 
 
+def _given_lr(
+    folder: Path, group: Sequence[HRImage], space: Space, protocol: Protocol, scale: int, device: torch.device
+) -> Tensor:
+    """The given LR files of ``group`` in ``space``, one batch on ``device``."""
+    return torch.cat([given_input(_find_lr_file(folder, g.id), g, space, protocol, scale) for g in group]).to(device)
+
+
 def run_method(
     method: Method,
     images: Sequence[HRImage],
@@ -259,9 +266,7 @@ def run_method(
             y_gt = y_of(hr, gray, protocol)
         with timer("degrade", device):
             if lr_folder is not None:
-                lr = torch.cat(
-                    [given_input(_find_lr_file(lr_folder, g.id), g, method.space, protocol, scale) for g in group]
-                ).to(device)
+                lr = _given_lr(lr_folder, group, method.space, protocol, scale, device)
             else:
                 lr = method_input(hr, gray, method.space, protocol, scale, y_gt)
         with timer("method", device), torch.no_grad():
@@ -285,9 +290,7 @@ def run_method(
                 lr_rgb = lr
                 if method.space == "y" and not gray:
                     if lr_folder is not None:
-                        lr_rgb = torch.cat(
-                            [given_input(_find_lr_file(lr_folder, g.id), g, "rgb", protocol, scale) for g in group]
-                        ).to(device)
+                        lr_rgb = _given_lr(lr_folder, group, "rgb", protocol, scale, device)
                     else:
                         lr_rgb = method_input(hr, gray, "rgb", protocol, scale)
                 rgb_sr = shave(sr_to_rgb(sr, lr_rgb, gray, method.space, protocol, scale), border)

@@ -45,10 +45,14 @@ from torch import Tensor, nn
 from srbench.errors import ConfigError
 from srbench.losses.vgg import VGG16Features
 from srbench.metrics.base import METRICS, MetricSpec
-from srbench.metrics.lpips import chunks, prepare_rgb
-from srbench.metrics.perceptual_weights import VGG16_TENSOR_SHA256, as_tensor, load_checked_vgg16, package_file
+from srbench.metrics.perceptual_weights import (
+    VGG16_TENSOR_SHA256,
+    as_tensor,
+    load_checked_vgg16,
+    package_file,
+    score_in_chunks,
+)
 
-PEAK = 255.0
 MIN_SIZE = 16
 CHANNELS = (3, 64, 128, 256, 512, 512)
 POOLS = (4, 9, 16, 23)
@@ -132,13 +136,7 @@ def dists(sr: Tensor, hr: Tensor) -> Tensor:
     identical images. Raises ``ValueError`` for mismatched shapes or images under 16x16, and
     :class:`~srbench.errors.ConfigError` when the VGG-16 weights or the ``dists-pytorch`` package are missing.
     """
-    x, y = prepare_rgb(sr, hr, "dists", MIN_SIZE)
-    net = _net(str(x.device))
-    out = []
-    with torch.no_grad():
-        for s in chunks(x.shape[0], x.shape[-2], x.shape[-1]):
-            out.append(net(x[s] / PEAK, y[s] / PEAK))
-    return torch.cat(out).to(torch.float64)
+    return score_in_chunks(_net, sr, hr, "dists", MIN_SIZE)
 
 
 METRICS.add(

@@ -42,9 +42,14 @@ from torch import Tensor, nn
 from srbench.errors import ConfigError
 from srbench.losses.vgg import VGG16Features
 from srbench.metrics.base import METRICS, MetricSpec
-from srbench.metrics.perceptual_weights import VGG16_TENSOR_SHA256, as_tensor, load_checked_vgg16, package_file
+from srbench.metrics.perceptual_weights import (
+    VGG16_TENSOR_SHA256,
+    as_tensor,
+    load_checked_vgg16,
+    package_file,
+    score_in_chunks,
+)
 
-PEAK = 255.0
 MIN_SIZE = 16
 """Four 2x max-poolings come before relu5_3: smaller images leave an empty map there."""
 LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
@@ -52,7 +57,6 @@ CHANNELS = (64, 128, 256, 512, 512)
 NORM_EPS = 1e-10
 LIN_FILE = "weights/v0.1/vgg.pth"
 LIN_SHA256 = "a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868"
-CHUNK_PIXELS = 1 << 20
 
 
 class LPIPSNet(nn.Module):
@@ -95,26 +99,6 @@ def _net(device: str) -> LPIPSNet:
     return copy.deepcopy(_cpu_net()).to(device=torch.device(device)).eval()
 
 
-def prepare_rgb(sr: Tensor, hr: Tensor, name: str, min_size: int) -> tuple[Tensor, Tensor]:
-    """Check shapes, replicate greyscale to RGB, convert to float32 (the dtype the deep metrics compute in)."""
-    if sr.shape != hr.shape:
-        raise ValueError(f"{name}: shapes differ {tuple(sr.shape)} vs {tuple(hr.shape)}")
-    if sr.dim() != 4 or sr.shape[1] not in (1, 3):
-        raise ValueError(f"{name}: expected (N, 3, H, W) RGB or (N, 1, H, W) grey, got shape {tuple(sr.shape)}")
-    if min(sr.shape[-2:]) < min_size:
-        raise ValueError(f"{name}: images are {sr.shape[-1]}x{sr.shape[-2]}; at least {min_size}x{min_size} needed")
-    sr, hr = sr.to(torch.float32), hr.to(torch.float32)
-    if sr.shape[1] == 1:
-        sr, hr = sr.expand(-1, 3, -1, -1), hr.expand(-1, 3, -1, -1)
-    return sr, hr
-
-
-def chunks(n: int, height: int, width: int, pixels: int = CHUNK_PIXELS) -> list[slice]:
-    """Slices cutting a batch of ``n`` images into chunks of about ``pixels`` pixels (at least one image each)."""
-    step = max(1, pixels // (height * width))
-    return [slice(i, min(n, i + step)) for i in range(0, n, step)]
-
-
 def lpips(sr: Tensor, hr: Tensor) -> Tensor:
     """Per-image LPIPS (VGG, v0.1) between ``sr`` and ``hr``: ``(N, 3, H, W)`` RGB (or grey) in ``[0, 255]``.
 
@@ -122,13 +106,7 @@ def lpips(sr: Tensor, hr: Tensor) -> Tensor:
     identical images. Raises ``ValueError`` for mismatched shapes or images under 16x16, and
     :class:`~srbench.errors.ConfigError` when the VGG-16 weights or the ``lpips`` package are missing.
     """
-    x, y = prepare_rgb(sr, hr, "lpips", MIN_SIZE)
-    net = _net(str(x.device))
-    out = []
-    with torch.no_grad():
-        for s in chunks(x.shape[0], x.shape[-2], x.shape[-1]):
-            out.append(net(x[s] / PEAK, y[s] / PEAK))
-    return torch.cat(out).to(torch.float64)
+    return score_in_chunks(_net, sr, hr, "lpips", MIN_SIZE)
 
 
 METRICS.add(

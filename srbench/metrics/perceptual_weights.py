@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
+import torch
 from torch import Tensor, nn
 
 from srbench.errors import ConfigError
@@ -30,6 +32,10 @@ from srbench.losses.vgg import VGG16Features, load_vgg16_features
 VGG16_TENSOR_SHA256 = "40acdda7c6b05249f81637b2571671ce938507c5f986db17af374cf62a2f42a6"
 """sha256 of the 26 conv tensors of torchvision's ``vgg16-397923af.pth`` ``features`` (keys in state_dict order,
 raw little-endian float32 bytes, (O, I, kH, kW) layout); equal for every file format holding those values."""
+
+
+CHUNK_PIXELS = 1 << 20
+"""Pixels per network call (about 1 MP): bounds VGG activation memory on any batch."""
 
 
 def sha256_file(path: Path) -> str:
@@ -95,3 +101,35 @@ def as_tensor(obj: object, path: Path, key: str) -> Tensor:
     if not isinstance(value, Tensor):
         raise ConfigError(f"{path} has no tensor {key!r}; reinstall the package that ships it")
     return value
+
+
+def prepare_rgb(sr: Tensor, hr: Tensor, name: str, min_size: int) -> tuple[Tensor, Tensor]:
+    """Check shapes, replicate greyscale to RGB, convert to float32 (the dtype the deep metrics compute in)."""
+    if sr.shape != hr.shape:
+        raise ValueError(f"{name}: shapes differ {tuple(sr.shape)} vs {tuple(hr.shape)}")
+    if sr.dim() != 4 or sr.shape[1] not in (1, 3):
+        raise ValueError(f"{name}: expected (N, 3, H, W) RGB or (N, 1, H, W) grey, got shape {tuple(sr.shape)}")
+    if min(sr.shape[-2:]) < min_size:
+        raise ValueError(f"{name}: images are {sr.shape[-1]}x{sr.shape[-2]}; at least {min_size}x{min_size} needed")
+    sr, hr = sr.to(torch.float32), hr.to(torch.float32)
+    if sr.shape[1] == 1:
+        sr, hr = sr.expand(-1, 3, -1, -1), hr.expand(-1, 3, -1, -1)
+    return sr, hr
+
+
+def chunks(n: int, height: int, width: int, pixels: int = CHUNK_PIXELS) -> list[slice]:
+    """Slices cutting a batch of ``n`` images into chunks of about ``pixels`` pixels (at least one image each)."""
+    step = max(1, pixels // (height * width))
+    return [slice(i, min(n, i + step)) for i in range(0, n, step)]
+
+
+def score_in_chunks(
+    net_for: Callable[[str], nn.Module], sr: Tensor, hr: Tensor, name: str, min_size: int, peak: float = 255.0
+) -> Tensor:
+    """Check and convert ``sr``/``hr`` (:func:`prepare_rgb`), scale them to [0, 1] and score them with the network
+    ``net_for(device)`` in chunks of about :data:`CHUNK_PIXELS` pixels; float64 ``(N,)`` on the input device."""
+    x, y = prepare_rgb(sr, hr, name, min_size)
+    net = net_for(str(x.device))
+    with torch.no_grad():
+        out = [net(x[s] / peak, y[s] / peak) for s in chunks(x.shape[0], x.shape[-2], x.shape[-1])]
+    return torch.cat(out).to(torch.float64)

@@ -11,8 +11,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,26 +21,6 @@ import skimage.data
 import torch
 from PIL import Image
 from scipy.ndimage import gaussian_filter
-
-REPO = Path(__file__).resolve().parents[2]
-SKIP_REASON = "needs ../shared/weights (set SRBENCH_WEIGHTS)"
-
-
-def _weights_root() -> Path:
-    env = os.environ.get("SRBENCH_WEIGHTS")
-    if env:
-        return Path(env).expanduser()
-    data = os.environ.get("SRBENCH_DATA")
-    data_root = Path(data).expanduser() if data else REPO.parent / "shared" / "datasets"
-    return data_root.parent / "weights"
-
-
-@pytest.fixture(scope="session")
-def shared_weights() -> Path:
-    root = _weights_root()
-    if not (root / "vgg16" / "vgg16_features.pth").is_file():
-        pytest.skip(SKIP_REASON)
-    return root
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +56,12 @@ def rgb_pairs() -> tuple[torch.Tensor, torch.Tensor]:
 def _batch(arrays: list[np.ndarray]) -> torch.Tensor:
     """(H, W, 3) arrays -> (N, 3, H, W) float64."""
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Small tensors on a shared 2-core machine: one intra-op thread (the VGG metrics are also faster so)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -14,7 +14,7 @@ torchvision VGG-16 replaced by torchvision's own layers holding the staged Image
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,14 +30,6 @@ from srbench.metrics.dists import MIN_SIZE, WEIGHTS_FILE, WEIGHTS_SHA256, dists,
 REFERENCE_TOL = 1e-5  # asked for; observed <= 1e-7 (both compute in float32)
 # ResultsCalibra/results_original.csv (IQA-PyTorch), computed with the official DISTS code
 OFFICIAL = {"I03": 0.4742, "I04": 0.1424, "I06": 0.06825, "I08": 0.02867, "I19": 0.3123}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,17 +24,10 @@ import torch
 from srbench.errors import ConfigError
 from srbench.metrics import METRICS
 from srbench.metrics import perceptual_weights as pw
-from srbench.metrics.lpips import LIN_FILE, LIN_SHA256, MIN_SIZE, chunks, lpips
+from srbench.metrics.lpips import LIN_FILE, LIN_SHA256, MIN_SIZE, lpips
+from srbench.metrics.perceptual_weights import chunks
 
 REFERENCE_TOL = 1e-5  # asked for; observed <= 1e-7 (both compute in float32)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

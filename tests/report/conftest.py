@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-IMAGES = {"set5": ["baby", "bird", "butterfly", "head", "woman"], "set14": ["comic", "bridge", "lenna"],
-          "bsd100": ["3096", "8023", "12084", "14037"]}
+IMAGES = {
+    "set5": ["baby", "bird", "butterfly", "head", "woman"],
+    "set14": ["comic", "bridge", "lenna"],
+    "bsd100": ["3096", "8023", "12084", "14037"],
+}
 
 
 def protocol_json(name: str = "standard", degradation: str = "bicubic") -> str:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from srbench.testing.cli import assert_one_line_error, run_cli
 
-from srbench import cli
 from srbench.evaluate.results import GroupKey
 from srbench.store import ResultStore
 
-
-def _run(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["srbench", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    c = capsys.readouterr()
-    return code, c.out, c.err
+RowsFactory = Callable[..., pd.DataFrame]
 
 
 def _fill(store: ResultStore, rows: pd.DataFrame) -> None:
@@ -32,65 +22,71 @@ def _fill(store: ResultStore, rows: pd.DataFrame) -> None:
         store.replace(key, g)
 
 
-def _one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2 and "Traceback" not in err
-    text = " ".join(ln for ln in err.strip().splitlines() if ln.strip())
-    assert text.startswith("error:")
-    for n in needles:
-        assert n in text
-
-
 def test_report_writes_markdown_and_latex_files(
-    rows_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    rows_factory: RowsFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     store = ResultStore(tmp_path / "store")
     _fill(store, rows_factory({"bicubic": 0.0, "nearest": -1.0}))
-    code, out, err = _run(["report", "--store", str(store.root), "-o", str(tmp_path / "t.tex")], monkeypatch, capsys)
+    code, out, err = run_cli(["report", "--store", str(store.root), "-o", str(tmp_path / "t.tex")], monkeypatch, capsys)
     assert code == 0, err
     tex = (tmp_path / "t.tex").read_text()
     assert tex.count("\\begin{tabular}") == 1 and "\\textbf{" in tex
-    code, out, err = _run(["report", "--store", str(store.root), "-f", "markdown", "--sort", "psnr"], monkeypatch, capsys)
+    code, out, err = run_cli(
+        ["report", "--store", str(store.root), "-f", "markdown", "--sort", "psnr"], monkeypatch, capsys
+    )
     assert code == 0 and out.splitlines()[2].startswith("| Method | Set5 PSNR")
 
 
 def test_report_refuses_a_mixed_protocol_store(
-    rows_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    rows_factory: RowsFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     store = ResultStore(tmp_path / "store")
     _fill(store, rows_factory({"bicubic": 0.0}))
     _fill(store, rows_factory({"mine": 0.0}, protocol="rcan", protocol_key="p9"))
-    code, _, err = _run(["report", "--store", str(store.root)], monkeypatch, capsys)
-    _one_line_error(code, err, "refusing to mix protocols", "--side-by-side")
-    code, out, _ = _run(["report", "--store", str(store.root), "--side-by-side", "-f", "csv"], monkeypatch, capsys)
+    code, _, err = run_cli(["report", "--store", str(store.root)], monkeypatch, capsys)
+    assert_one_line_error(code, err, "refusing to mix protocols", "--side-by-side")
+    code, out, _ = run_cli(["report", "--store", str(store.root), "--side-by-side", "-f", "csv"], monkeypatch, capsys)
     assert code == 0 and "mine [rcan p9]" in out
 
 
-def test_report_on_an_empty_or_corrupt_store_is_a_one_line_error(
-    rows_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+def test_report_on_an_empty_or_corrupt_store_is_aassert_one_line_error(
+    rows_factory: RowsFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, _, err = _run(["report", "--store", str(tmp_path / "none")], monkeypatch, capsys)
-    _one_line_error(code, err, "run srbench eval first")
+    code, _, err = run_cli(["report", "--store", str(tmp_path / "none")], monkeypatch, capsys)
+    assert_one_line_error(code, err, "run srbench eval first")
     store = ResultStore(tmp_path / "store")
     _fill(store, rows_factory({"bicubic": 0.0}))
     store.files()[0].write_text("not,a\nstore")
-    code, _, err = _run(["report", "--store", str(store.root)], monkeypatch, capsys)
-    _one_line_error(code, err, "not an srbench result group", "delete it")
-    code, _, err = _run(["report", "--store", str(store.root), "-m", "nosuch"], monkeypatch, capsys)
+    code, _, err = run_cli(["report", "--store", str(store.root)], monkeypatch, capsys)
+    assert_one_line_error(code, err, "not an srbench result group", "delete it")
+    code, _, err = run_cli(["report", "--store", str(store.root), "-m", "nosuch"], monkeypatch, capsys)
     assert code == 2
 
 
 def test_build_then_check_detects_a_changed_store(
-    rows_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    rows_factory: RowsFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     store = ResultStore(tmp_path / "store")
     _fill(store, rows_factory({"bicubic": 0.0, "johnson-x4-pixel": 1.0}))
     args = ["report", "build", "--store", str(store.root), "--out", str(tmp_path / "reports")]
-    code, out, err = _run(args, monkeypatch, capsys)
+    code, out, err = run_cli(args, monkeypatch, capsys)
     assert code == 0, err
     names = sorted(p.name for p in (tmp_path / "reports").iterdir())
     assert names == ["johnson2016_x4.md", "johnson2016_x4.tex", "leaderboard.md", "leaderboard.tex", "means.csv"]
-    code, out, _ = _run([*args, "--check"], monkeypatch, capsys)
+    code, out, _ = run_cli([*args, "--check"], monkeypatch, capsys)
     assert code == 0 and "up to date" in out
     _fill(store, rows_factory({"nearest": -1.0}))
-    code, _, err = _run([*args, "--check"], monkeypatch, capsys)
+    code, _, err = run_cli([*args, "--check"], monkeypatch, capsys)
     assert code == 1 and "leaderboard.md" in err

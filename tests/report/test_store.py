@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from srbench.evaluate.results import GroupKey
 from srbench.methods import resolve_method
 from srbench.store import ResultStore, default_store_root
 
-from conftest import make_rows
+RowsFactory = Callable[..., pd.DataFrame]
 
 
 def _group(rows: pd.DataFrame, method: str, dataset: str) -> tuple[GroupKey, pd.DataFrame]:
@@ -25,9 +26,9 @@ def _group(rows: pd.DataFrame, method: str, dataset: str) -> tuple[GroupKey, pd.
     return key, g
 
 
-def test_stored_group_reads_back_bit_identical(tmp_path: Path) -> None:
+def test_stored_group_reads_back_bit_identical(tmp_path: Path, rows_factory: RowsFactory) -> None:
     store = ResultStore(tmp_path)
-    key, g = _group(make_rows({"a": 0.0}), "a", "set5")
+    key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
     store.replace(key, g)
     back = store.lookup(key, list(g["image"]), ["psnr", "ssim", "fsim", "vif"])
     assert back is not None
@@ -35,18 +36,18 @@ def test_stored_group_reads_back_bit_identical(tmp_path: Path) -> None:
         assert np.array_equal(back[m].to_numpy(), g[m].to_numpy())  # 17 significant digits: exact
 
 
-def test_writing_the_same_group_twice_keeps_one_copy(tmp_path: Path) -> None:
+def test_writing_the_same_group_twice_keeps_one_copy(tmp_path: Path, rows_factory: RowsFactory) -> None:
     store = ResultStore(tmp_path)
-    key, g = _group(make_rows({"a": 0.0}), "a", "set5")
+    key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
     store.replace(key, g)
     store.replace(key, g)
     assert len(store.files()) == 1
     assert len(store.rows()) == len(g)
 
 
-def test_metrics_not_recomputed_are_kept_when_a_group_is_rewritten(tmp_path: Path) -> None:
+def test_metrics_not_recomputed_are_kept_when_a_group_is_rewritten(tmp_path: Path, rows_factory: RowsFactory) -> None:
     store = ResultStore(tmp_path)
-    key, g = _group(make_rows({"a": 0.0}), "a", "set5")
+    key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
     store.replace(key, g.drop(columns=["fsim", "vif"]))
     later = g.drop(columns=["psnr", "ssim"])
     store.replace(key, later)
@@ -56,17 +57,21 @@ def test_metrics_not_recomputed_are_kept_when_a_group_is_rewritten(tmp_path: Pat
     assert np.array_equal(back["vif"].to_numpy(), g["vif"].to_numpy())
 
 
-def test_lookup_misses_when_an_image_or_metric_is_missing(tmp_path: Path) -> None:
+def test_lookup_misses_when_an_image_or_metric_is_missing(tmp_path: Path, rows_factory: RowsFactory) -> None:
     store = ResultStore(tmp_path)
-    key, g = _group(make_rows({"a": 0.0}), "a", "set5")
+    key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
     store.replace(key, g.drop(columns=["vif"]))
     assert store.lookup(key, list(g["image"]), ["vif"]) is None
     assert store.lookup(key, [*g["image"], "extra"], ["psnr"]) is None
 
 
-def test_a_failed_write_leaves_the_previous_group_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_leaves_the_previous_group_intact(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows_factory: RowsFactory,
+) -> None:
     store = ResultStore(tmp_path)
-    key, g = _group(make_rows({"a": 0.0}), "a", "set5")
+    key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
     store.replace(key, g)
     before = store.path_for(key).read_bytes()
 
@@ -83,17 +88,17 @@ def test_a_failed_write_leaves_the_previous_group_intact(tmp_path: Path, monkeyp
     assert not [p for p in store.path_for(key).parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_leftover_temporary_files_are_ignored(tmp_path: Path) -> None:
+def test_leftover_temporary_files_are_ignored(tmp_path: Path, rows_factory: RowsFactory) -> None:
     store = ResultStore(tmp_path)
-    key, g = _group(make_rows({"a": 0.0}), "a", "set5")
+    key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
     store.replace(key, g)
     (store.path_for(key).parent / ".a--x.csv.abc.tmp").write_text("dataset,sca")
     assert len(store.rows()) == len(g)
 
 
-def test_corrupt_group_file_is_named_in_a_one_line_error(tmp_path: Path) -> None:
+def test_corrupt_group_file_is_named_in_a_one_line_error(tmp_path: Path, rows_factory: RowsFactory) -> None:
     store = ResultStore(tmp_path)
-    key, g = _group(make_rows({"a": 0.0}), "a", "set5")
+    key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
     store.replace(key, g)
     store.path_for(key).write_bytes(b"\x00\xff garbage\n1,2\n1,2,3,4\n")
     with pytest.raises(DataError) as exc:

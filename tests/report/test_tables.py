@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,8 @@ from srbench.report.paper import paper_table, published_vs_reproduced
 from srbench.report.published import footnotes, published
 from srbench.report.select import guard_protocols, latest_groups, select_rows
 
+RowsFactory = Callable[..., pd.DataFrame]
+
 METRICS4 = ["psnr", "ssim", "fsim", "vif"]
 DIGITS = {"psnr": 2, "ssim": 4, "fsim": 4, "vif": 4}
 
@@ -23,7 +27,7 @@ def _mean(rows: pd.DataFrame, method: str, dataset: str, metric: str) -> float:
     return float(np.sum(vals) / len(vals))
 
 
-def test_leaderboard_cells_are_means_of_the_per_image_rows(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_leaderboard_cells_are_means_of_the_per_image_rows(rows_factory: RowsFactory) -> None:
     rows = rows_factory({"bicubic": 0.0, "a": 1.0, "b": -1.0})
     t = leaderboard(rows, METRICS4, 4)
     for i, method in enumerate(t.cells["Method"]):
@@ -33,7 +37,7 @@ def test_leaderboard_cells_are_means_of_the_per_image_rows(rows_factory) -> None
                 assert cell == f"{_mean(rows, method, ds, m):.{DIGITS[m]}f}"
 
 
-def test_leaderboard_marks_best_and_second_per_column_and_sorts(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_leaderboard_marks_best_and_second_per_column_and_sorts(rows_factory: RowsFactory) -> None:
     rows = rows_factory({"low": -3.0, "high": 3.0, "mid": 0.0})
     t = leaderboard(rows, ["psnr"], 4)
     assert list(t.cells["Method"]) == ["high", "mid", "low"]  # default sort: Set5 PSNR, best first
@@ -49,7 +53,7 @@ def test_rank_marks_on_printed_values_with_ties_and_direction() -> None:
     assert rank_marks([3.0, float("nan")], higher_is_better=True) == ["", ""]
 
 
-def test_mixed_protocols_are_refused_with_the_difference_named(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_mixed_protocols_are_refused_with_the_difference_named(rows_factory: RowsFactory) -> None:
     rows = pd.concat(
         [
             rows_factory({"bicubic": 0.0}),
@@ -71,7 +75,7 @@ def test_mixed_protocols_are_refused_with_the_difference_named(rows_factory) -> 
     assert list(only[0].cells["Method"]) == ["mine"]
 
 
-def test_different_copies_of_a_dataset_are_refused(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_different_copies_of_a_dataset_are_refused(rows_factory: RowsFactory) -> None:
     a = rows_factory({"a": 0.0})
     b = rows_factory({"b": 0.0})
     b.loc[b["dataset"] == "set5", "dataset_checksum"] = "other"
@@ -79,7 +83,7 @@ def test_different_copies_of_a_dataset_are_refused(rows_factory) -> None:  # typ
         guard_protocols(pd.concat([a, b]))
 
 
-def test_newest_evaluation_of_a_method_supersedes_older_ones(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_newest_evaluation_of_a_method_supersedes_older_ones(rows_factory: RowsFactory) -> None:
     old = rows_factory({"a": 0.0}, created="2026-01-01T00:00:00+00:00", method_key="old")
     new = rows_factory({"a": 5.0}, created="2026-02-01T00:00:00+00:00", method_key="new")
     kept, notes = latest_groups(pd.concat([old, new]))
@@ -87,7 +91,7 @@ def test_newest_evaluation_of_a_method_supersedes_older_ones(rows_factory) -> No
     assert len(notes) == 3 and "superseded" in notes[0]
 
 
-def test_unknown_names_list_what_the_store_holds(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_names_list_what_the_store_holds(rows_factory: RowsFactory) -> None:
     rows = rows_factory({"bicubic": 0.0})
     with pytest.raises(ConfigError, match="it holds: bicubic"):
         select_rows(rows, methods=["srcnn"])
@@ -97,13 +101,13 @@ def test_unknown_names_list_what_the_store_holds(rows_factory) -> None:  # type:
         select_rows(rows, scales=[8])
 
 
-def _paper_rows(rows_factory) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _paper_rows(rows_factory: RowsFactory) -> pd.DataFrame:
     return rows_factory(
         {"bicubic": 0.0, "johnson-x4-pixel": 0.5, "srcnn-955-imagenet-x4": 2.0, "johnson-x4-feature": -1.0}
     )
 
 
-def test_paper_table_cells_come_from_the_rows(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_paper_table_cells_come_from_the_rows(rows_factory: RowsFactory) -> None:
     rows = _paper_rows(rows_factory)
     t = paper_table(rows, 4)
     assert list(t.cells["Data"]) == ["Set5", "Set14", "BSD100", "Set5 baby", "Set14 comic"]
@@ -118,15 +122,19 @@ def test_paper_table_cells_come_from_the_rows(rows_factory) -> None:  # type: ig
     assert len(tex.split("\\midrule\n", 1)[1].split("\\bottomrule")[0].strip().splitlines()) == 5
 
 
-def test_published_vs_reproduced_prints_paper_ours_and_difference(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_published_vs_reproduced_prints_paper_ours_and_difference(rows_factory: RowsFactory) -> None:
     rows = _paper_rows(rows_factory)
     t = published_vs_reproduced(rows, 4)
     pub = published()
     pub4 = pub[pub["scale"] == 4].reset_index(drop=True)
     assert len(t.cells) == len(pub4)
     for i, p in pub4.iterrows():
-        method = {"Bicubic": "bicubic", "l_pixel": "johnson-x4-pixel", "SRCNN": "srcnn-955-imagenet-x4",
-                  "l_feat": "johnson-x4-feature"}[p["role"]]
+        method = {
+            "Bicubic": "bicubic",
+            "l_pixel": "johnson-x4-pixel",
+            "SRCNN": "srcnn-955-imagenet-x4",
+            "l_feat": "johnson-x4-feature",
+        }[p["role"]]
         if p["image"]:
             ours = rows[(rows["method"] == method) & (rows["image"] == p["image"])]["psnr"].item()
         else:
@@ -141,7 +149,7 @@ def test_published_vs_reproduced_prints_paper_ours_and_difference(rows_factory) 
     assert any(texts["lfeat-typo"] in f for f in t.footnotes)
 
 
-def test_x8_paper_table_marks_the_unresolved_protocol(rows_factory) -> None:  # type: ignore[no-untyped-def]
+def test_x8_paper_table_marks_the_unresolved_protocol(rows_factory: RowsFactory) -> None:
     rows = rows_factory({"bicubic": 0.0, "johnson-x8-pixel": 1.0}, scale=8)
     t = published_vs_reproduced(rows, 8)
     assert all(n == "1" for n in t.cells["Notes"])
