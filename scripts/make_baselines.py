@@ -24,6 +24,7 @@ import pandas as pd
 from srbench.data.datasets import resolve_dataset
 from srbench.evaluate import evaluate
 from srbench.methods import resolve_method
+from srbench.methods.base import weights_method
 from srbench.models.weights import file_sha256, read_metadata
 from srbench.protocol.record import get_protocol
 
@@ -50,7 +51,8 @@ def cpu_name() -> str:
 
 def score(model_path: Path, scale: int, root: Path, out_csv: Path) -> pd.DataFrame:
     datasets = [resolve_dataset(d, root) for d in DATASETS]
-    method = resolve_method(str(model_path))
+    # the registered name of a shipped baseline (folder johnson_x4_pixel -> method johnson-x4-pixel)
+    method = weights_method(model_path, model_path.parent.name.replace("_", "-"))
     frames = []
     for proto_name, histmatch in (("standard", "none"), ("standard+histmatch", "rgb")):
         proto = get_protocol("standard").replace(histmatch=histmatch)

@@ -60,6 +60,21 @@ class Method(ABC):
 METHODS: Registry[Callable[[], Method]] = Registry("method")
 
 
+def weights_method(path: str | Path, name: str | None = None) -> Method:
+    """The method of an srbench weights file: SRCNN (which upsamples bicubically first) or another network.
+
+    ``name`` defaults to the file's stem.
+    """
+    from srbench.methods.model import ModelMethod
+    from srbench.models.weights import read_metadata
+
+    if read_metadata(path).get("architecture") == "srcnn":
+        from srbench.methods.srcnn import SRCNNMethod
+
+        return SRCNNMethod.from_weights(path, name=name)
+    return ModelMethod.from_weights(path, name=name)
+
+
 def resolve_method(spec: str) -> Method:
     """A registered method name, or ``sr-dir:PATH`` for a folder of SR outputs."""
     from srbench.methods.srdir import SrDirMethod
@@ -67,14 +82,7 @@ def resolve_method(spec: str) -> Method:
     if spec.startswith("sr-dir:"):
         return SrDirMethod(Path(spec[len("sr-dir:") :]))
     if spec.endswith(".safetensors"):
-        from srbench.methods.model import ModelMethod
-        from srbench.models.weights import read_metadata
-
-        if read_metadata(spec).get("architecture") == "srcnn":  # SRCNN upsamples bicubically first
-            from srbench.methods.srcnn import SRCNNMethod
-
-            return SRCNNMethod.from_weights(spec)
-        return ModelMethod.from_weights(spec)
+        return weights_method(spec)
     if spec in METHODS:
         return METHODS.get(spec)()
     if Path(spec).is_dir():

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from srbench.errors import ConfigError
-from srbench.methods.base import METHODS, Method
+from srbench.methods.base import METHODS, Method, weights_method
 
 BASELINES_ENV = "SRBENCH_BASELINES"
 
@@ -34,21 +34,13 @@ def baselines_root() -> Path:
 
 def _factory(name: str, folder: str) -> Callable[[], Method]:
     def make() -> Method:
-        from srbench.methods.model import ModelMethod
-        from srbench.methods.srcnn import SRCNNMethod
-        from srbench.models.weights import read_metadata
-
         path = baselines_root() / folder / "model.safetensors"
         if not path.is_file():
             raise ConfigError(
                 f"method {name} needs {path}; run from a source checkout of srbench or set ${BASELINES_ENV} to its "
                 "baselines/ folder"
             )
-        method: Method
-        if read_metadata(path).get("architecture") == "srcnn":
-            method = SRCNNMethod.from_weights(path, name=name)
-        else:
-            method = ModelMethod.from_weights(path, name=name)
+        method = weights_method(path, name)
         method.description = f"shipped baseline, reduced training budget: baselines/{folder}/MODEL_CARD.md"
         return method
 
