@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+
 from srbench.testing.cli import assert_one_line_error, run_cli
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from srbench.testing.cli import assert_one_line_error, run_cli
 
 from srbench.evaluate.results import GroupKey
 from srbench.store import ResultStore
+from srbench.testing.cli import assert_one_line_error, run_cli
 
 RowsFactory = Callable[..., pd.DataFrame]
 
