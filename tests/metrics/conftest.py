@@ -65,3 +65,10 @@ def _one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _weights_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LPIPS / DISTS load VGG-16 through ``$SRBENCH_WEIGHTS``: tests using ``shared_weights`` get it pointed there."""
+    if "shared_weights" in request.fixturenames:
+        monkeypatch.setenv("SRBENCH_WEIGHTS", str(request.getfixturevalue("shared_weights")))
