@@ -218,8 +218,9 @@ def folder_dataset(folder: str | os.PathLike[str], name: str | None = None) -> D
     return Dataset(name or d.name, name or d.name, images, d, f"folder {d}", {}, "files")
 
 
-def resolve_dataset(spec: str, root: Path | None) -> Dataset:
-    """A registered dataset name, or a path to a folder of HR images."""
+def resolve_dataset(spec: str, root: str | os.PathLike[str] | None = None) -> Dataset:
+    """A registered dataset name (read from the data root ``root``), or a path to a folder of HR images."""
+    root = Path(root).expanduser() if root is not None else None
     if spec.lower() in DATASETS:
         return DATASETS.get(spec)(root)
     p = Path(spec).expanduser()
