@@ -27,16 +27,18 @@ from srbench.methods import resolve_method
 from srbench.methods.base import weights_method
 from srbench.models.weights import file_sha256, read_metadata
 from srbench.protocol.record import get_protocol
+from srbench.report.published import published
 
 DATASETS = ("set5", "set14", "bsd100")
 METRICS = ("psnr", "ssim", "fsim", "vif")
-# Johnson et al. 2016, Figs. 8 and 9 (PSNR / SSIM, Y channel); ../shared/reference/evaluation-conventions.md 5.1
-PAPER = {
-    (4, "pixel"): {"set5": (28.40, 0.8205), "set14": (25.75, 0.6994), "bsd100": (25.91, 0.6680)},
-    (4, "feature"): {"set5": (27.09, 0.7680), "set14": (24.99, 0.6731), "bsd100": (24.95, 0.6317)},
-    (8, "pixel"): {"set5": (24.77, 0.6864), "set14": (23.02, 0.5787), "bsd100": (22.54, 0.5526)},
-    (8, "feature"): {"set5": (23.26, 0.7058), "set14": (21.64, 0.5837), "bsd100": (21.35, 0.5474)},
-}
+
+
+def paper_means(scale: int, loss: str) -> dict[str, tuple[float, float]]:
+    """Johnson et al. 2016 Fig. 8 / 9 dataset means (PSNR, SSIM) of the l_pixel or l_feat model at ``scale``."""
+    pub = published()
+    role = "l_pixel" if loss == "pixel" else "l_feat"
+    rows = pub[(pub["scale"] == scale) & (pub["role"] == role) & (pub["image"] == "")]
+    return {str(r["dataset"]): (float(r["psnr"]), float(r["ssim"])) for _, r in rows.iterrows()}
 
 
 def cpu_name() -> str:
@@ -100,12 +102,25 @@ def card(name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path) -> str:
         if srcnn
         else f"`srbench train --recipe johnson2016 --loss {loss} --scale {scale} --data <COCO folder> --out <dir>`"
     )
+    on_gpu = str(meta["device"]).startswith("cuda")
+    where = f"one GPU ({meta['device']})" if on_gpu else "2 shared CPU cores"
+    hardware = (
+        meta["device"] if on_gpu else f"{meta['device']} ({cpu_name()}), 1 thread, sharing 2 cores with other jobs"
+    )
+    vgg_file = str(meta["loss"].get("loss_network_file", "")) if isinstance(meta.get("loss"), dict) else ""
+    vgg_note = (
+        " The loss network was the ImageNet VGG-16 with its weights rounded to float16 (to fit the transfer to the "
+        "GPU machine); the loss is computed in float32/bf16 either way."
+        if "fp16" in vgg_file
+        else ""
+    )
     lines = [
         f"# {name}: {title}, x{scale}, {loss} loss (reduced-budget reproduction)",
         "",
-        "**This is a reduced-budget model, not a published one.** It was trained on 2 shared CPU cores for "
+        f"**This is a reduced-budget model, not a published one.** It was trained on {where} for "
         f"{meta['iterations']} iterations with {meta['crop']}x{meta['crop']} crops from BSDS200 (paper recipe in the "
-        f"right column). Expect lower scores than a full run; the full recipe runs unchanged on a GPU: {full}.",
+        f"right column). Expect lower scores than a full run; the full recipe runs unchanged on a GPU: {full}."
+        + vgg_note,
         "",
         "## Recipe",
         "",
@@ -122,7 +137,7 @@ def card(name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path) -> str:
         f"| iterations | {meta['iterations']} | {paper_recipe[6]} |",
         f"| seed | {meta['seed']} | - |",
         f"| wall time | {float(meta['wall_time_s']) / 60:.1f} min | - |",
-        f"| hardware | {meta['device']} ({cpu_name()}), 1 thread, sharing 2 cores with other jobs | GPU |",
+        f"| hardware | {hardware} | GPU |",
         f"| training loss | first 50 iterations {first:.4g}, last 50 {last:.4g} | - |",
         "",
         f"Weights: `model.safetensors`, sha256 `{sha}`. Training log: `train_log.csv`; Set5 validation during "
@@ -136,7 +151,7 @@ def card(name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path) -> str:
         "| variant | dataset | PSNR | SSIM | FSIM | VIFp | paper PSNR / SSIM |",
         "|---|---|---|---|---|---|---|",
     ]
-    paper = PAPER.get((scale, loss), {})
+    paper = {} if srcnn else paper_means(scale, loss)
     for (variant, dataset), r in means.iterrows():
         p = paper.get(dataset)
         ref = f"{p[0]:.2f} / {p[1]:.4f}" if p and variant.startswith("standard") else ""
