@@ -12,9 +12,11 @@ tests into silent skips.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SKIP_REASON = "needs ../shared (Set5/Set14/BSD100 + MATLAB fixtures); set SRBENCH_DATA"
@@ -24,6 +26,15 @@ REQUIRE_ENV = "SRBENCH_REQUIRE_SHARED"
 def _data_root() -> Path:
     env = os.environ.get("SRBENCH_DATA")
     return Path(env).expanduser() if env else REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One torch intra-op thread for the test: small tensors on a shared 2-core machine run faster so."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)
