@@ -37,6 +37,13 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
+@pytest.fixture(params=["numba", "torch"])
+def kernel_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once with the compiled CPU kernels (srbench.kernels) and once with the torch code they replace."""
+    monkeypatch.setenv("SRBENCH_KERNELS", request.param)
+    return str(request.param)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_result_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own empty result store: ``srbench eval`` never writes to the user's real one."""

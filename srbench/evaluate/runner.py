@@ -42,7 +42,7 @@ from srbench.errors import ConfigError, DataError
 from srbench.evaluate.pipeline import (
     HRImage,
     given_input,
-    hr_batch,
+    hr_stack,
     method_input,
     prepare_hr,
     sr_to_rgb,
@@ -50,6 +50,7 @@ from srbench.evaluate.pipeline import (
     y_of,
 )
 from srbench.evaluate.results import GroupKey, ResultTable
+from srbench.evaluate.sources import AnyHR, DecodedImages, materialize, plan_images
 from srbench.methods.base import Method, Space
 from srbench.methods.srdir import SrDirMethod
 from srbench.metrics import METRICS, MetricSpec
@@ -105,10 +106,11 @@ def _no_progress(description: str, total: int) -> Callable[[int], None]:
     return lambda n: None
 
 
-def load_images(ds: Dataset, workers: int = 4) -> list[tuple[str, np.ndarray]]:
-    """Decode every HR image of ``ds`` (in a small thread pool: PIL's decoders release the GIL)."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(zip([img.id for img in ds.images], pool.map(lambda img: img.load(), ds.images), strict=True))
+def load_images(ds: Dataset, workers: int = 4, decoded: DecodedImages | None = None) -> list[tuple[str, np.ndarray]]:
+    """Decode every HR image of ``ds`` now (in a small thread pool: the PNG decoders release the GIL)."""
+    decoded = decoded or DecodedImages(Timer())
+    arrays = map_in_threads(decoded.get, ds.images, workers)
+    return list(zip([img.id for img in ds.images], arrays, strict=True))
 
 
 def default_workers(device: torch.device) -> int:
@@ -149,8 +151,8 @@ def check_scale(scale: int) -> None:
         raise ConfigError(f"scale {scale} is not supported; use one of {', '.join(map(str, SCALES))}")
 
 
-def _groups_by_shape(items: Sequence[HRImage], batch: int) -> list[list[HRImage]]:
-    by: dict[tuple[int, int], list[HRImage]] = defaultdict(list)
+def _groups_by_shape(items: Sequence[AnyHR], batch: int) -> list[list[AnyHR]]:
+    by: dict[tuple[int, int], list[AnyHR]] = defaultdict(list)
     for it in items:
         by[it.size].append(it)
     out = []
@@ -231,7 +233,7 @@ def _given_lr(
 
 def run_method(
     method: Method,
-    images: Sequence[HRImage],
+    images: Sequence[AnyHR],
     scale: int,
     protocol: Protocol,
     device: torch.device,
@@ -253,14 +255,15 @@ def run_method(
     lr_cache = {} if lr_cache is None else lr_cache
     border = protocol.shave_for(scale)
 
-    def one_group(group: list[HRImage]) -> list[tuple[str, Tensor, Tensor]]:
+    def one_group(pending: list[AnyHR]) -> list[tuple[str, Tensor, Tensor]]:
+        group = [materialize(g) for g in pending]  # decoded here, on this worker, if not yet
         gray = group[0].gray
         if any(g.gray != gray for g in group):  # split mixed gray/colour groups
             grays, colours = [g for g in group if g.gray], [g for g in group if not g.gray]
             return run_method(method, grays, scale, protocol, device, timer, lr_folder, 1, rgb=rgb) + run_method(
                 method, colours, scale, protocol, device, timer, lr_folder, batch, rgb=rgb
             )
-        hr = hr_batch(group, device)
+        hr = hr_stack(group, device)
         ids = [g.id for g in group]
         with timer("to_y", device):
             y_gt = y_of(hr, gray, protocol)
@@ -308,7 +311,7 @@ def run_method(
 
 def run_and_score(
     method: Method,
-    images: Sequence[HRImage],
+    images: Sequence[AnyHR],
     scale: int,
     protocol: Protocol,
     device: torch.device,
@@ -329,7 +332,7 @@ def run_and_score(
     y_metrics = [m for m in metrics if m.space != "rgb"]
     rgb_metrics = [m for m in metrics if m.space == "rgb"]
 
-    def one_group(group: list[HRImage]) -> dict[str, dict[str, float]]:
+    def one_group(group: list[AnyHR]) -> dict[str, dict[str, float]]:
         rgb: dict[str, tuple[Tensor, Tensor]] | None = {} if rgb_metrics else None
         pairs = run_method(method, group, scale, protocol, device, timer, lr_folder, batch, rgb=rgb)
         scores = score_pairs(pairs, y_metrics, device, timer, batch=len(pairs))
@@ -420,13 +423,13 @@ def _evaluate(
     frames: list[pd.DataFrame] = []
     reused = computed = 0
     for ds in datasets:
-        arrays: list[tuple[str, np.ndarray]] | None = None
+        decoded = DecodedImages(timer)
         for scale in scales:
             lr_folder = _lr_dir_for(lr_dir, ds, scale)
             proto = protocol
             if lr_folder is not None:
                 proto = protocol.replace(degradation="given", lr_source=str(lr_folder.resolve()))
-            images: list[HRImage] | None = None
+            images: Sequence[AnyHR] | None = None
             for method in methods:
                 method.check_scale(scale)
                 key = GroupKey(method.name, method.key(), ds.name, ds.checksum, scale, proto.key())
@@ -443,11 +446,12 @@ def _evaluate(
                     reused += 1
                     continue
                 if images is None:
-                    if arrays is None:
-                        with timer("decode"):
-                            arrays = load_images(ds)
-                    with timer("prepare"):
-                        images = [prepare_hr(i, a, scale, proto) for i, a in arrays]
+                    # grouped by the catalogued (or header) sizes; each worker decodes its own group's images
+                    images = plan_images(ds, decoded, scale, proto, timer)
+                    if images is None:  # sizes known only by decoding: decode all now
+                        arrays = load_images(ds, max(2, workers), decoded)
+                        with timer("prepare"):
+                            images = [prepare_hr(i, a, scale, proto) for i, a in arrays]
                 if isinstance(method, SrDirMethod):
                     method.check_files({img.id: img.size for img in images}, scale)
                 advance = progress(f"{method.name} {ds.title} x{scale}", len(images))
@@ -468,7 +472,7 @@ def _rows(
     ds: Dataset,
     scale: int,
     method: Method,
-    images: Sequence[HRImage],
+    images: Sequence[AnyHR],
     scores: dict[str, dict[str, float]],
     protocol: Protocol,
     specs: Sequence[MetricSpec],

@@ -21,6 +21,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from srbench import kernels
+
 Rounding = Literal["round", "float"]
 GrayMode = Literal["as-y", "replicate"]
 
@@ -47,9 +49,16 @@ def rgb_to_y(rgb: Tensor, rounding: Rounding = "round") -> Tensor:
     """
     if rgb.shape[-3] != 3:
         raise ValueError(f"rgb_to_y expects 3 channels, got shape {tuple(rgb.shape)}")
+    if rounding not in ("round", "float"):
+        raise ValueError(f"unknown rounding {rounding!r}")
+    t1, t2, t3 = ((1 / 255) * c for c in Y_COEFFS)  # MATLAB: scaleFactor.uint8.T * origT
+    if rgb.device.type == "cpu" and rgb.ndim == 4 and not rgb.requires_grad and kernels.enabled():
+        from srbench.kernels.pointwise_cpu import luminance as luminance_compiled
+
+        # one pass from the decoded dtype (uint8), same arithmetic in the same order: equal bit for bit
+        return torch.from_numpy(luminance_compiled(rgb.numpy(), (t1, t2, t3), Y_OFFSET, rounding == "round"))
     x = rgb.to(torch.float64)
     r, g, b = x[..., 0:1, :, :], x[..., 1:2, :, :], x[..., 2:3, :, :]
-    t1, t2, t3 = ((1 / 255) * c for c in Y_COEFFS)  # MATLAB: scaleFactor.uint8.T * origT
     y = t1 * r + t2 * g + t3 * b + Y_OFFSET
     if rounding == "round":
         return round_half_away(y)

@@ -18,7 +18,9 @@ The semantics follow MATLAB's ``imresize`` (``../shared/reference/evaluation-con
   which returns the input class after each 1-D pass).
 
 Each pass gathers the P taps of every output pixel and accumulates them in MATLAB's order (so exact .5
-ties round as in MATLAB); the tap tables are built once per geometry and cached.
+ties round as in MATLAB); the tap tables are built once per geometry and cached. On the CPU the passes run as
+compiled loops (:mod:`srbench.kernels.resize_cpu`, the same sums in the same order, equal bit for bit) unless
+``SRBENCH_KERNELS=torch``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Literal
 import numpy as np
 import torch
 from torch import Tensor
+
+from srbench import kernels
 
 Kernel = Literal["cubic", "linear", "nearest", "box"]
 Path = Literal["double", "uint8"]
@@ -187,14 +191,21 @@ def imresize(
     ins = (h, w)
     order = sorted(range(2), key=lambda d: scales[d])  # stable: rows first on ties
     dev = str(x.device)
+    compiled = x.device.type == "cpu" and not x.requires_grad and kernels.enabled()
     for d in order:
         if scales[d] == 1.0 and outs[d] == ins[d]:
             continue
-        ind, weights = _contributions_t(ins[d], outs[d], scales[d], kernel, bool(antialias), border, dev)
-        if d == 0:
-            x = _resize_rows(x, ind, weights)
+        if compiled:  # the same sums in the same order, compiled (srbench.kernels.resize_cpu)
+            from srbench.kernels.resize_cpu import resize_pass
+
+            ind_np, w_np = _contributions(ins[d], outs[d], scales[d], kernel, bool(antialias), border)
+            x = torch.from_numpy(resize_pass(x.numpy(), ind_np, w_np, axis=d - 2))
         else:
-            x = _resize_rows(x.transpose(-1, -2).contiguous(), ind, weights).transpose(-1, -2).contiguous()
+            ind, weights = _contributions_t(ins[d], outs[d], scales[d], kernel, bool(antialias), border, dev)
+            if d == 0:
+                x = _resize_rows(x, ind, weights)
+            else:
+                x = _resize_rows(x.transpose(-1, -2).contiguous(), ind, weights).transpose(-1, -2).contiguous()
         if path == "uint8":
             x = _to_uint8_values(x)
     if path == "uint8" and in_dtype == torch.uint8:

@@ -92,6 +92,7 @@ def test_ssim_and_vif_in_strips_equal_the_whole_image_formulas_bit_for_bit(
     rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ssim_module, "STRIP_ROWS", rows)
+    monkeypatch.setenv("SRBENCH_KERNELS", "torch")  # the torch strips (the compiled kernel: tests/kernels)
     for i, (h, w) in enumerate(SHAPES):
         x, y = _pair(h, w, 10 + i)
         assert ssim(x[None, None], y[None, None]).item() == _ssim_whole(x, y).item(), (h, w)

@@ -20,6 +20,8 @@ from srbench.metrics import METRICS
 from srbench.metrics.psnr import psnr
 from srbench.metrics.ssim import ssim
 
+pytestmark = pytest.mark.usefixtures("kernel_backend")  # compiled kernels and torch, same values
+
 
 def _t(*arrays: np.ndarray) -> torch.Tensor:
     """(H, W) arrays -> (N, 1, H, W) float64."""

@@ -16,6 +16,8 @@ from skimage.color import rgb2ycbcr
 
 from srbench.protocol.colour import gray_to_y, luminance, rgb_to_y
 
+pytestmark = pytest.mark.usefixtures("kernel_backend")  # compiled kernels and torch, same values
+
 
 def _exact_sum(rgb: np.ndarray) -> np.ndarray:
     r, g, b = (rgb[..., i].astype(np.int64) for i in range(3))

@@ -24,6 +24,8 @@ from PIL import Image
 from srbench.protocol.imresize import imresize, output_size
 from srbench.testing.numpy_reference import imresize_np
 
+pytestmark = pytest.mark.usefixtures("kernel_backend")  # compiled kernels and torch, same values
+
 # --- helpers (independent of srbench) -----------------------------------------------------------------------
 
 

@@ -1,0 +1,118 @@
+"""Where the HR images of an evaluation come from: decoded on first use, by the worker that needs them.
+
+An evaluation groups images by shape before it decodes them, from each image's size and colour as the dataset
+catalog records them (or, for a folder of images, as the file header says). Each worker then decodes the images
+of its own group, so PNG decoding runs on the workers alongside the resizing and metrics of other groups instead
+of before all of them. Decoded arrays are kept per dataset (:class:`DecodedImages`) and reused by every method
+and scale, as before. The values do not change: the same arrays go through the same :func:`prepare_hr`; an
+image whose decoded size or colour differs from what the plan said is refused with a one-line error.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol as TypingProtocol
+
+import numpy as np
+
+from srbench.data.datasets import Dataset, ImageEntry
+from srbench.errors import DataError
+from srbench.evaluate.pipeline import HRImage, prepare_hr
+from srbench.protocol.record import Protocol
+
+
+class StageTimer(TypingProtocol):
+    def __call__(self, stage: str) -> AbstractContextManager[None]: ...
+
+
+class DecodedImages:
+    """The decoded HR arrays of one dataset, filled on first use by whichever thread asks (safe across threads)."""
+
+    def __init__(self, timer: StageTimer) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._timer = timer
+
+    def get(self, entry: ImageEntry) -> np.ndarray:
+        array = self._arrays.get(entry.id)
+        if array is None:
+            with self._timer("decode"):
+                array = entry.load()
+            with self._lock:
+                array = self._arrays.setdefault(entry.id, array)
+        return array
+
+
+@dataclass
+class PendingHR:
+    """An HR image known by id, size (after mod-crop) and colour, decoded and prepared when first used."""
+
+    id: str
+    size: tuple[int, int]
+    gray: bool
+    entry: ImageEntry = field(repr=False)
+    decoded: DecodedImages = field(repr=False)
+    scale: int
+    protocol: Protocol = field(repr=False)
+    timer: StageTimer = field(repr=False)
+    _image: HRImage | None = field(default=None, repr=False)
+
+    def materialize(self) -> HRImage:
+        if self._image is None:
+            array = self.decoded.get(self.entry)
+            with self.timer("prepare"):
+                image = prepare_hr(self.id, array, self.scale, self.protocol)
+            if image.size != self.size or image.gray != self.gray:
+                where = self.entry.path or self.id
+                raise DataError(
+                    f"{where}: decoded as {image.size[1]}x{image.size[0]} {'gray' if image.gray else 'colour'}, "
+                    f"expected {self.size[1]}x{self.size[0]} {'gray' if self.gray else 'colour'} (catalog or file "
+                    "header); the file changed, run `srbench datasets verify` and replace it"
+                )
+            self._image = image
+        return self._image
+
+
+AnyHR = HRImage | PendingHR
+
+
+def materialize(image: AnyHR) -> HRImage:
+    return image.materialize() if isinstance(image, PendingHR) else image
+
+
+def _header(entry: ImageEntry) -> tuple[int, int, bool] | None:
+    """``(height, width, gray)`` of an image from its catalog record or its file header; None if unknown."""
+    if entry.record is not None:
+        return entry.record.height, entry.record.width, entry.record.channels == 1
+    if entry.path is None:
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(entry.path) as im:  # reads the header only
+            mode, (w, h), transparent = im.mode, im.size, "transparency" in im.info
+    except Exception:  # unreadable: decoded up front, which raises the proper error
+        return None
+    if mode in ("L", "1"):
+        return h, w, True
+    if mode in ("RGB", "P") and not transparent:
+        return h, w, False
+    return None  # alpha, 16-bit, CMYK...: decoded up front, which refuses it with the proper error
+
+
+def plan_images(
+    ds: Dataset, decoded: DecodedImages, scale: int, protocol: Protocol, timer: StageTimer
+) -> list[PendingHR] | None:
+    """Pending HR images of ``ds`` at ``scale``, or None when some image's size or colour is only known by decoding."""
+    plan = []
+    for entry in ds.images:
+        head = _header(entry)
+        if head is None:
+            return None
+        h, w, gray = head
+        if protocol.modcrop:
+            h, w = h - h % scale, w - w % scale
+        plan.append(PendingHR(entry.id, (h, w), gray, entry, decoded, scale, protocol, timer))
+    return plan
