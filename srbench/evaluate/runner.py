@@ -25,7 +25,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,6 +311,33 @@ def run_method(
     return out
 
 
+def group_scorer(
+    method: Method,
+    scale: int,
+    protocol: Protocol,
+    device: torch.device,
+    timer: Timer,
+    metrics: Sequence[MetricSpec],
+    lr_folder: Path | None = None,
+    batch: int = 8,
+) -> Callable[[list[AnyHR]], dict[str, dict[str, float]]]:
+    """The work on one group of images of one shape: :func:`run_method`, then :func:`score_pairs` on its output."""
+    y_metrics = [m for m in metrics if m.space != "rgb"]
+    rgb_metrics = [m for m in metrics if m.space == "rgb"]
+
+    def one_group(group: list[AnyHR]) -> dict[str, dict[str, float]]:
+        rgb: dict[str, tuple[Tensor, Tensor]] | None = {} if rgb_metrics else None
+        pairs = run_method(method, group, scale, protocol, device, timer, lr_folder, batch, rgb=rgb)
+        scores = score_pairs(pairs, y_metrics, device, timer, batch=len(pairs))
+        if rgb:
+            rgb_pairs = [(image_id, *rgb[image_id]) for image_id, _, _ in pairs]
+            for image_id, values in score_pairs(rgb_pairs, rgb_metrics, device, timer, batch=len(pairs)).items():
+                scores.setdefault(image_id, {}).update(values)
+        return scores
+
+    return one_group
+
+
 def run_and_score(
     method: Method,
     images: Sequence[AnyHR],
@@ -330,25 +357,53 @@ def run_and_score(
     group is scored while its luminance images are still in the cache, and only ``workers`` groups of them are
     in memory at once (fresh memory costs page faults on the CPU).
     """
-
-    y_metrics = [m for m in metrics if m.space != "rgb"]
-    rgb_metrics = [m for m in metrics if m.space == "rgb"]
-
-    def one_group(group: list[AnyHR]) -> dict[str, dict[str, float]]:
-        rgb: dict[str, tuple[Tensor, Tensor]] | None = {} if rgb_metrics else None
-        pairs = run_method(method, group, scale, protocol, device, timer, lr_folder, batch, rgb=rgb)
-        scores = score_pairs(pairs, y_metrics, device, timer, batch=len(pairs))
-        if rgb:
-            rgb_pairs = [(image_id, *rgb[image_id]) for image_id, _, _ in pairs]
-            for image_id, values in score_pairs(rgb_pairs, rgb_metrics, device, timer, batch=len(pairs)).items():
-                scores.setdefault(image_id, {}).update(values)
-        return scores
-
+    one_group = group_scorer(method, scale, protocol, device, timer, metrics, lr_folder, batch)
     scores: dict[str, dict[str, float]] = {}
     for group_scores in map_in_threads(one_group, _groups_by_shape(images, batch if method.batchable else 1), workers):
         scores.update(group_scores)
         advance(len(group_scores))
     return scores
+
+
+class _Scoring:
+    """The groups of one (dataset, scale, method) job, computed on a shared pool (or at once, without one)."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor | None,
+        one_group: Callable[[list[AnyHR]], dict[str, dict[str, float]]],
+        groups: list[list[AnyHR]],
+        advance: Callable[[int], None],
+    ) -> None:
+        self._futures: list[Future[dict[str, dict[str, float]]]] = []
+        self._done: dict[str, dict[str, float]] | None = None
+        if pool is None:
+            self._done = {}
+            for group in groups:
+                self._done.update(one_group(group))
+                advance(len(group))
+            return
+        for group in groups:
+            future = pool.submit(one_group, group)
+            future.add_done_callback(self._advance_when_done(advance, len(group)))
+            self._futures.append(future)
+
+    @staticmethod
+    def _advance_when_done(
+        advance: Callable[[int], None], n: int
+    ) -> Callable[[Future[dict[str, dict[str, float]]]], None]:
+        def done(f: Future[dict[str, dict[str, float]]]) -> None:  # runs on the worker: rich progress is thread-safe
+            if not f.cancelled() and f.exception() is None:
+                advance(n)
+
+        return done
+
+    def result(self) -> dict[str, dict[str, float]]:
+        if self._done is None:
+            self._done = {}
+            for f in self._futures:
+                self._done.update(f.result())
+        return self._done
 
 
 def evaluate(
@@ -422,8 +477,54 @@ def _evaluate(
         check_scale(s)
     timer = Timer()
     table = ResultTable(output)
-    frames: list[pd.DataFrame] = []
-    reused = computed = 0
+    # every job's groups go to one pool as soon as the job is planned, so no worker waits at the end of a dataset
+    # for the others to finish theirs; results are still collected, and written, job by job in order
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="srbench-eval") if workers > 1 else None
+    try:
+        frames, reused, computed = _run_jobs(
+            datasets, methods, scales, metrics, protocol, specs, dev, lr_dir, progress, batch, store, workers,
+            timer, table, pool,
+        )  # fmt: skip
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown(wait=True)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return EvalResult(df, dict(timer.seconds), reused, computed)
+
+
+@dataclass
+class _Job:
+    ds: Dataset
+    scale: int
+    method: Method
+    images: Sequence[AnyHR]
+    protocol: Protocol
+    key: GroupKey
+    scoring: _Scoring
+
+
+def _run_jobs(
+    datasets: Sequence[Dataset],
+    methods: Sequence[Method],
+    scales: Sequence[int],
+    metrics: Sequence[str],
+    protocol: Protocol,
+    specs: Sequence[MetricSpec],
+    dev: torch.device,
+    lr_dir: str | None,
+    progress: ProgressFn,
+    batch: int,
+    store: ResultStore | None,
+    workers: int,
+    timer: Timer,
+    table: ResultTable,
+    pool: ThreadPoolExecutor | None,
+) -> tuple[list[pd.DataFrame], int, int]:
+    slots: list[pd.DataFrame | _Job] = []  # reused rows, or a job whose rows come when it finishes (in order)
+    reused = 0
     for ds in datasets:
         decoded = DecodedImages(timer)
         for scale in scales:
@@ -444,7 +545,7 @@ def _evaluate(
                 elif cached is not None and store is not None and store.lookup(key, ids, metrics) is None:
                     store.replace(key, cached)
                 if cached is not None:
-                    frames.append(cached)
+                    slots.append(cached)
                     reused += 1
                     continue
                 if images is None:
@@ -457,17 +558,23 @@ def _evaluate(
                 if isinstance(method, SrDirMethod):
                     method.check_files({img.id: img.size for img in images}, scale)
                 advance = progress(f"{method.name} {ds.title} x{scale}", len(images))
-                scores = run_and_score(
-                    method, images, scale, proto, dev, timer, specs, lr_folder, batch, advance, workers
-                )
-                rows = _rows(ds, scale, method, images, scores, proto, specs, dev, key)
-                table.replace(key, rows)
-                if store is not None:
-                    store.replace(key, rows)
-                frames.append(rows)
-                computed += 1
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return EvalResult(df, dict(timer.seconds), reused, computed)
+                one_group = group_scorer(method, scale, proto, dev, timer, specs, lr_folder, batch)
+                groups = _groups_by_shape(images, batch if method.batchable else 1)
+                slots.append(_Job(ds, scale, method, images, proto, key, _Scoring(pool, one_group, groups, advance)))
+    frames: list[pd.DataFrame] = []
+    computed = 0
+    for slot in slots:
+        if isinstance(slot, pd.DataFrame):
+            frames.append(slot)
+            continue
+        rows = _rows(slot.ds, slot.scale, slot.method, slot.images, slot.scoring.result(), slot.protocol, specs, dev,
+                     slot.key)  # fmt: skip
+        table.replace(slot.key, rows)
+        if store is not None:
+            store.replace(slot.key, rows)
+        frames.append(rows)
+        computed += 1
+    return frames, reused, computed
 
 
 def _rows(

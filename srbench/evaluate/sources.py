@@ -32,16 +32,23 @@ class DecodedImages:
 
     def __init__(self, timer: StageTimer) -> None:
         self._arrays: dict[str, np.ndarray] = {}
+        self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._timer = timer
 
     def get(self, entry: ImageEntry) -> np.ndarray:
+        """The decoded image; decoded once even when several jobs (methods, scales) ask for it at the same time."""
         array = self._arrays.get(entry.id)
-        if array is None:
-            with self._timer("decode"):
-                array = entry.load()
-            with self._lock:
-                array = self._arrays.setdefault(entry.id, array)
+        if array is not None:
+            return array
+        with self._lock:
+            image_lock = self._locks.setdefault(entry.id, threading.Lock())
+        with image_lock:  # a second thread asking for this image waits for the first one's decode
+            array = self._arrays.get(entry.id)
+            if array is None:
+                with self._timer("decode"):
+                    array = entry.load()
+                self._arrays[entry.id] = array
         return array
 
 

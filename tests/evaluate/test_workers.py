@@ -93,3 +93,48 @@ def test_an_error_in_a_worker_reaches_the_caller_and_cancels_the_rest() -> None:
 def test_default_workers_is_one_on_a_gpu_and_at_least_one_on_the_cpu() -> None:
     assert default_workers(torch.device("cuda")) == 1
     assert 1 <= default_workers(torch.device("cpu")) <= 4
+
+
+def test_jobs_of_several_datasets_run_on_one_pool_and_each_progress_bar_reaches_its_total(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, names in ((a, ("l1", "p1", "gray")), (b, ("l2", "l3", "p2", "sq"))):
+        folder.mkdir()
+        for name in names:
+            Image.fromarray(_images()[name]).save(folder / f"{name}.png")
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def progress(description: str, total: int):  # type: ignore[no-untyped-def]
+        counts[description] = 0
+
+        def advance(n: int) -> None:
+            with lock:
+                counts[description] += n
+
+        return advance
+
+    methods = [resolve_method("bicubic"), resolve_method("nearest")]
+    sets = [folder_dataset(a), folder_dataset(b)]
+    res = evaluate(sets, methods, [2, 4], ("psnr", "ssim"), workers=2, progress=progress)
+    alone = evaluate(sets, methods, [2, 4], ("psnr", "ssim"), workers=1)
+    assert counts == {
+        f"{m} {d} x{s}": n for d, n in (("a", 3), ("b", 4)) for s in (2, 4) for m in ("bicubic", "nearest")
+    }
+    cols = ["dataset", "scale", "method", "image", "psnr", "ssim"]
+    assert res.rows[cols].equals(alone.rows[cols])  # same values, same row order
+
+
+def test_an_error_in_a_later_dataset_leaves_the_earlier_results_written(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    bad.mkdir()
+    for name in ("l1", "p1"):
+        Image.fromarray(_images()[name]).save(good / f"{name}.png")
+    Image.fromarray(_images()["l2"]).save(bad / "ok.png")
+    (bad / "broken.png").write_bytes((good / "l1.png").read_bytes()[:300])  # truncated
+    out = tmp_path / "r.csv"
+    with pytest.raises(DataError, match=r"broken\.png"):
+        evaluate([folder_dataset(good), folder_dataset(bad)], [resolve_method("bicubic")], [2], ("psnr",),
+                 output=out, workers=2)  # fmt: skip
+    again = evaluate([folder_dataset(good)], [resolve_method("bicubic")], [2], ("psnr",), output=out, workers=2)
+    assert again.reused_groups == 1 and again.computed_groups == 0
