@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -333,7 +334,9 @@ def test_ddp_two_processes_write_one_model(data_dir: Path, tmp_path: Path) -> No
             cfg = TrainConfig(arch_kwargs={{"channels": 8, "blocks": 1}}, loss="pixel", crop=32, batch_size=4,
                               iterations=4, val_every=0, checkpoint_every=2, log_every=2, device="cpu")
             r = train(cfg, [{str(data_dir)!r}], {str(tmp_path / "out")!r}, progress=False)
-            print("RESULT", torch.distributed.is_initialized(), r.model_path, len(r.history), flush=True)
+            # one write per line: two ranks share the pipe (print's separate writes could interleave)
+            sys.stdout.write(f"RESULT {{torch.distributed.is_initialized()}} {{r.model_path}} {{len(r.history)}}\\n")
+            sys.stdout.flush()
             """
         )
     )
@@ -342,8 +345,8 @@ def test_ddp_two_processes_write_one_model(data_dir: Path, tmp_path: Path) -> No
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    lines = sorted(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))
-    assert len(lines) == 2
+    lines = sorted(re.findall(r"RESULT \S+ \S+ \d+", proc.stdout))
+    assert len(lines) == 2, proc.stdout
     assert sum("model.safetensors" in line for line in lines) == 1  # only rank 0 writes
     assert all(line.startswith("RESULT False") and line.endswith(" 4") for line in lines)
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
