@@ -321,7 +321,12 @@ def group_scorer(
     lr_folder: Path | None = None,
     batch: int = 8,
 ) -> Callable[[list[AnyHR]], dict[str, dict[str, float]]]:
-    """The work on one group of images of one shape: :func:`run_method`, then :func:`score_pairs` on its output."""
+    """The work on one group of images of one shape: :func:`run_method`, then :func:`score_pairs` on its output.
+
+    Each group is scored while its luminance images are still in the cache, and only ``workers`` groups of them
+    are in memory at once (fresh memory costs page faults on the CPU); the values are those of running the
+    method on all images and scoring them in turn.
+    """
     y_metrics = [m for m in metrics if m.space != "rgb"]
     rgb_metrics = [m for m in metrics if m.space == "rgb"]
 
@@ -336,33 +341,6 @@ def group_scorer(
         return scores
 
     return one_group
-
-
-def run_and_score(
-    method: Method,
-    images: Sequence[AnyHR],
-    scale: int,
-    protocol: Protocol,
-    device: torch.device,
-    timer: Timer,
-    metrics: Sequence[MetricSpec],
-    lr_folder: Path | None = None,
-    batch: int = 8,
-    advance: Callable[[int], None] = lambda n: None,
-    workers: int = 1,
-) -> dict[str, dict[str, float]]:
-    """:func:`run_method` then :func:`score_pairs`, one group of images of one shape at a time per worker.
-
-    The same functions on the same groups as calling them on all images in turn, so the same values; but each
-    group is scored while its luminance images are still in the cache, and only ``workers`` groups of them are
-    in memory at once (fresh memory costs page faults on the CPU).
-    """
-    one_group = group_scorer(method, scale, protocol, device, timer, metrics, lr_folder, batch)
-    scores: dict[str, dict[str, float]] = {}
-    for group_scores in map_in_threads(one_group, _groups_by_shape(images, batch if method.batchable else 1), workers):
-        scores.update(group_scores)
-        advance(len(group_scores))
-    return scores
 
 
 class _Scoring:

@@ -18,21 +18,11 @@ import torch
 from torch import Tensor
 
 from srbench import kernels
-from srbench.metrics.ssim import _filter_valid, _gaussian_1d, ssim
+from srbench.metrics.ssim import ssim
 from srbench.protocol.imresize import imresize
+from srbench.testing.torch_reference import ssim_whole_image
 
 SHAPES = [(11, 11), (12, 40), (41, 41), (37, 53), (100, 101), (75, 260), (260, 75)]
-
-
-def _ssim_whole(x: Tensor, y: Tensor) -> float:
-    """Wang's ssim_index mean map, filtering the whole image at once with torch."""
-    g = _gaussian_1d(11, 1.5, torch.float64, "cpu")
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    mu_x, mu_y, xx, yy, xy = _filter_valid(torch.stack([x, y, x * x, y * y, x * y]), g).unbind(0)
-    mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
-    num = (2 * mu_xy + c1) * (2 * (xy - mu_xy) + c2)
-    den = (mu_xx + mu_yy + c1) * ((xx - mu_xx) + (yy - mu_yy) + c2)
-    return float((num / den).mean())
 
 
 def _pair(h: int, w: int, seed: int, integer: bool) -> tuple[Tensor, Tensor]:
@@ -53,7 +43,7 @@ def test_compiled_ssim_equals_the_whole_image_torch_formula(
     monkeypatch.setenv("SRBENCH_KERNELS", "numba")
     x, y = _pair(*shape, seed=shape[0] * 1000 + shape[1], integer=integer)
     got = ssim(x[None, None], y[None, None]).item()
-    assert got == pytest.approx(_ssim_whole(x, y), rel=0, abs=2e-15)
+    assert got == pytest.approx(float(ssim_whole_image(x, y)), rel=0, abs=2e-15)
 
 
 def test_compiled_ssim_of_a_batch_scores_each_image_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from srbench.metrics import ssim as ssim_module
 from srbench.metrics import vif as vif_module
 from srbench.metrics.ssim import _filter_valid, _gaussian_1d, filtered_strips, ssim
 from srbench.metrics.vif import _window, vif
+from srbench.testing.torch_reference import ssim_whole_image
 
 SHAPES = [(11, 11), (12, 40), (41, 41), (37, 53), (100, 101), (75, 260), (260, 75)]
 
@@ -30,17 +31,6 @@ def _pair(h: int, w: int, seed: int) -> tuple[Tensor, Tensor]:
     y = np.clip(x + rng.integers(-12, 13, (h, w)), 0, 255)
     y[: h // 3, : w // 3] = 90.0
     return torch.from_numpy(y), torch.from_numpy(x)
-
-
-def _ssim_whole(x: Tensor, y: Tensor) -> Tensor:
-    """Wang's ssim_index mean map, filtering the whole image at once (the form before strips)."""
-    g = _gaussian_1d(11, 1.5, torch.float64, "cpu")
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    mu_x, mu_y, xx, yy, xy = _filter_valid(torch.stack([x, y, x * x, y * y, x * y]), g).unbind(0)
-    mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
-    num = (2 * mu_xy + c1) * (2 * (xy - mu_xy) + c2)
-    den = (mu_xx + mu_yy + c1) * ((xx - mu_xx) + (yy - mu_yy) + c2)
-    return (num / den).mean()
 
 
 def _vif_whole(x: Tensor, y: Tensor, sigma_n_sq: float = 2.0, eps: float = 1e-8) -> Tensor:
@@ -95,7 +85,7 @@ def test_ssim_and_vif_in_strips_equal_the_whole_image_formulas_bit_for_bit(
     monkeypatch.setenv("SRBENCH_KERNELS", "torch")  # the torch strips (the compiled kernel: tests/kernels)
     for i, (h, w) in enumerate(SHAPES):
         x, y = _pair(h, w, 10 + i)
-        assert ssim(x[None, None], y[None, None]).item() == _ssim_whole(x, y).item(), (h, w)
+        assert ssim(x[None, None], y[None, None]).item() == ssim_whole_image(x, y).item(), (h, w)
         if min(h, w) >= vif_module.MIN_SIZE:
             assert vif(x[None, None], y[None, None]).item() == _vif_whole(x, y).item(), (h, w)
 
