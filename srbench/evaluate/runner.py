@@ -541,7 +541,7 @@ def _run_jobs(
                 slots.append(_Job(ds, scale, method, images, proto, key, _Scoring(pool, one_group, groups, advance)))
     frames: list[pd.DataFrame] = []
     computed = 0
-    for slot in slots:
+    for i, slot in enumerate(slots):
         if isinstance(slot, pd.DataFrame):
             frames.append(slot)
             continue
@@ -552,6 +552,7 @@ def _run_jobs(
             store.replace(slot.key, rows)
         frames.append(rows)
         computed += 1
+        slots[i] = rows  # the job's images (and, with its dataset's last job, the decoded arrays) can be freed
     return frames, reused, computed
 
 
