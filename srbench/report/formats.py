@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -53,6 +53,14 @@ class Table:
 
     def mark(self, i: int, j: int) -> Mark:
         return "" if self.marks is None else str(self.marks.iat[i, j])
+
+    def styled_rows(self, escape: Callable[[str], str], best: str, second: str) -> list[list[str]]:
+        """Every row's cells, escaped, with marked cells put into ``best`` / ``second`` (``"{}"`` templates)."""
+        styles = {"best": best, "second": second}
+        return [
+            [styles.get(self.mark(i, j), "{}").format(escape(self.cells.iat[i, j])) for j in range(self.cells.shape[1])]
+            for i in range(len(self.cells))
+        ]
 
 
 def from_frame(df: pd.DataFrame, title: str = "", footnotes: Sequence[str] = ()) -> Table:
@@ -118,12 +126,7 @@ def to_markdown(t: Table) -> str:
     lines.append("| " + " | ".join(header) + " |")
     assert t.align is not None
     lines.append("|" + "|".join("---:" if a == "r" else ":---" for a in t.align) + "|")
-    for i in range(len(t.cells)):
-        row = []
-        for j in range(t.cells.shape[1]):
-            s = _md_escape(t.cells.iat[i, j])
-            m = t.mark(i, j)
-            row.append(f"**{s}**" if m == "best" else f"_{s}_" if m == "second" else s)
+    for row in t.styled_rows(_md_escape, "**{}**", "_{}_"):
         lines.append("| " + " | ".join(row) + " |")
     if t.footnotes:
         lines.append("")
@@ -164,12 +167,7 @@ def to_latex(t: Table) -> str:
     out.append("\\toprule")
     out.append(" & ".join(latex_escape(str(c)) for c in t.cells.columns) + " \\\\")
     out.append("\\midrule")
-    for i in range(len(t.cells)):
-        row = []
-        for j in range(t.cells.shape[1]):
-            s = latex_escape(t.cells.iat[i, j])
-            m = t.mark(i, j)
-            row.append(f"\\textbf{{{s}}}" if m == "best" else f"\\underline{{{s}}}" if m == "second" else s)
+    for row in t.styled_rows(latex_escape, "\\textbf{{{}}}", "\\underline{{{}}}"):
         out.append(" & ".join(row) + " \\\\")
     out.append("\\bottomrule")
     out.append("\\end{tabular}")
@@ -186,12 +184,7 @@ def to_csv(t: Table, csv_marks: bool = False) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow([str(c) for c in t.cells.columns])
-    for i in range(len(t.cells)):
-        row = []
-        for j in range(t.cells.shape[1]):
-            s, m = t.cells.iat[i, j], t.mark(i, j)
-            row.append(s + ("*" if m == "best" else "+" if m == "second" else "") if csv_marks else s)
-        w.writerow(row)
+    w.writerows(t.styled_rows(str, "{}*", "{}+") if csv_marks else t.styled_rows(str, "{}", "{}"))
     return buf.getvalue()
 
 
@@ -203,15 +196,9 @@ def to_html(t: Table) -> str:
         out.append(f"<caption>{html.escape(t.title)}</caption>")
     out.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in t.cells.columns) + "</tr></thead>")
     out.append("<tbody>")
-    for i in range(len(t.cells)):
-        tds = []
-        for j in range(t.cells.shape[1]):
-            s = html.escape(t.cells.iat[i, j])
-            m = t.mark(i, j)
-            s = f"<b>{s}</b>" if m == "best" else f"<u>{s}</u>" if m == "second" else s
-            style = ' style="text-align:right"' if t.align[j] == "r" else ""
-            tds.append(f"<td{style}>{s}</td>")
-        out.append("<tr>" + "".join(tds) + "</tr>")
+    styles = [' style="text-align:right"' if a == "r" else "" for a in t.align]
+    for row in t.styled_rows(html.escape, "<b>{}</b>", "<u>{}</u>"):
+        out.append("<tr>" + "".join(f"<td{st}>{s}</td>" for st, s in zip(styles, row, strict=True)) + "</tr>")
     out.append("</tbody>")
     out.append("</table>")
     if t.footnotes:
@@ -225,11 +212,6 @@ def rich_table(t: Table) -> RichTable:
     rt = RichTable(title=t.title or None, title_justify="left", header_style="bold")
     for c, a in zip(t.cells.columns, t.align, strict=True):
         rt.add_column(str(c), justify="right" if a == "r" else "left")
-    for i in range(len(t.cells)):
-        row = []
-        for j in range(t.cells.shape[1]):
-            s = t.cells.iat[i, j].replace("[", "\\[")
-            m = t.mark(i, j)
-            row.append(f"[bold]{s}[/bold]" if m == "best" else f"[underline]{s}[/underline]" if m == "second" else s)
+    for row in t.styled_rows(lambda s: s.replace("[", "\\["), "[bold]{}[/bold]", "[underline]{}[/underline]"):
         rt.add_row(*row)
     return rt
