@@ -31,7 +31,7 @@ class HRImage:
     """A mod-cropped HR image, C = 3 or 1 (gray).
 
     ``data`` is the ``(C, H, W)`` tensor as decoded (uint8, 1 byte per value, for the usual 8-bit images); the
-    float64 values on [0, 255] that the pipeline computes with are made per batch (:func:`hr_batch`) or on
+    float64 values on [0, 255] that the pipeline computes with are made by each step that needs them or on
     access (:attr:`pixels`). Holding a whole dataset as float64 would take 8x the memory, and on the CPU the
     first touch of that much fresh memory (page faults) was measured to cost more than the conversion.
     """
@@ -63,11 +63,6 @@ def prepare_hr(image_id: str, array: np.ndarray, scale: int, protocol: Protocol)
     channels_first = array[None] if gray else array.transpose(2, 0, 1)
     dtype = np.uint8 if array.dtype == np.uint8 else np.float64  # other input keeps its values exactly
     return HRImage(image_id, torch.from_numpy(np.array(channels_first, dtype=dtype, order="C")), gray)
-
-
-def hr_batch(images: Sequence[HRImage], device: torch.device) -> Tensor:
-    """``(N, C, H, W)`` float64 on [0, 255] of HR images of one shape, on ``device``."""
-    return hr_stack(images, device).to(torch.float64)
 
 
 def hr_stack(images: Sequence[HRImage], device: torch.device) -> Tensor:
@@ -123,13 +118,7 @@ def given_input(path: Path, hr: HRImage, space: Space, protocol: Protocol, scale
 
 def sr_to_y(sr: Tensor, lr: Tensor, gray: bool, space: Space, protocol: Protocol) -> Tensor:
     """SR output on [0, 1] -> (histogram matching) -> uint8 rounding -> protocol Y ``(N, 1, H, W)`` on [0, 255]."""
-    if (
-        protocol.histmatch == "none"
-        and protocol.quantize_sr
-        and sr.device.type == "cpu"
-        and not sr.requires_grad
-        and kernels.enabled()
-    ):
+    if protocol.histmatch == "none" and protocol.quantize_sr and kernels.usable(sr):
         from srbench.kernels.pointwise_cpu import quantize
 
         x = torch.from_numpy(quantize(sr.numpy()))  # the steps below in one pass, equal bit for bit

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 ENV = "SRBENCH_KERNELS"
 
@@ -26,6 +30,12 @@ def _numba_importable() -> bool:
 def enabled() -> bool:
     """Whether the numba kernels are used on the CPU (numba importable and ``$SRBENCH_KERNELS`` != ``torch``)."""
     return os.environ.get(ENV, "numba").strip().lower() != "torch" and _numba_importable()
+
+
+def usable(*tensors: Tensor) -> bool:
+    """Whether the compiled kernels may replace torch for these tensors: all on the CPU, none needing gradients
+    (autograd goes through the torch code), and the kernels :func:`enabled`."""
+    return all(t.device.type == "cpu" and not t.requires_grad for t in tensors) and enabled()
 
 
 SSIM_TAPS = 11

@@ -76,8 +76,7 @@ def ssim(sr: Tensor, hr: Tensor, window: int = WINDOW, sigma: float = SIGMA, dat
     g = _gaussian_1d(window, sigma, torch.float64, str(xs.device))
     c1 = (K1 * data_range) ** 2
     c2 = (K2 * data_range) ** 2
-    compiled = xs.device.type == "cpu" and window == kernels.SSIM_TAPS and kernels.enabled()
-    if compiled and not (xs.requires_grad or ys.requires_grad):
+    if window == kernels.SSIM_TAPS and kernels.usable(xs, ys):
         from srbench.kernels.ssim_cpu import ssim_mean
 
         taps = g.numpy()

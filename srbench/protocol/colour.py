@@ -52,7 +52,7 @@ def rgb_to_y(rgb: Tensor, rounding: Rounding = "round") -> Tensor:
     if rounding not in ("round", "float"):
         raise ValueError(f"unknown rounding {rounding!r}")
     t1, t2, t3 = ((1 / 255) * c for c in Y_COEFFS)  # MATLAB: scaleFactor.uint8.T * origT
-    if rgb.device.type == "cpu" and rgb.ndim == 4 and not rgb.requires_grad and kernels.enabled():
+    if rgb.ndim == 4 and kernels.usable(rgb):
         from srbench.kernels.pointwise_cpu import luminance as luminance_compiled
 
         # one pass from the decoded dtype (uint8), same arithmetic in the same order: equal bit for bit

@@ -191,7 +191,7 @@ def imresize(
     ins = (h, w)
     order = sorted(range(2), key=lambda d: scales[d])  # stable: rows first on ties
     dev = str(x.device)
-    compiled = x.device.type == "cpu" and not x.requires_grad and kernels.enabled()
+    compiled = kernels.usable(x)
     for d in order:
         if scales[d] == 1.0 and outs[d] == ins[d]:
             continue
