@@ -44,7 +44,7 @@ def train_command(
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")] = False,
     device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda[:N]. (default: auto)")] = None,
     amp: Annotated[
-        bool | None, typer.Option("--amp/--no-amp", help="Mixed precision (bf16) on CUDA. (default: on)")
+        bool | None, typer.Option("--amp/--no-amp", help="bf16 autocast on CUDA, a speed option. (default: off)")
     ] = None,
     channels_last: Annotated[
         bool | None,

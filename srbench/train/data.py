@@ -52,11 +52,20 @@ def _header_size(path: Path) -> tuple[int, int]:
         ) from None
 
 
-def find_training_images(folders: Sequence[str | os.PathLike[str]], crop: int) -> list[tuple[Path, int, int]]:
-    """All images of ``folders`` as ``(path, width, height)``, checked to be readable and at least ``crop``."""
+def find_training_images(
+    folders: Sequence[str | os.PathLike[str]], crop: int
+) -> tuple[list[tuple[Path, int, int]], list[Path]]:
+    """The images of ``folders`` usable with ``crop``: ``([(path, width, height)], [too small])``.
+
+    Every file must be a readable image (a corrupt one is an error: it would silently change the data). Images with
+    a side shorter than ``crop`` cannot give a crop; they are skipped, not fatal, and returned second so the caller
+    can report how many (e.g. 75 of T91's 91 images at the paper's 288 crops). A folder with no usable image is
+    an error.
+    """
     if not folders:
         raise ConfigError("no training data folder given; pass --data DIR (repeatable)")
     found: list[tuple[Path, int, int]] = []
+    skipped: list[Path] = []
     for folder in folders:
         d = Path(folder).expanduser()
         if not d.is_dir():
@@ -70,12 +79,15 @@ def find_training_images(folders: Sequence[str | os.PathLike[str]], crop: int) -
         for f in files:
             w, h = _header_size(f)
             if w < crop or h < crop:
-                raise DataError(
-                    f"{f}: image is {w}x{h}, smaller than the {crop}x{crop} training crop; "
-                    "remove it from the folder or pass a smaller --crop"
-                )
-            found.append((f, w, h))
-    return found
+                skipped.append(f)
+            else:
+                found.append((f, w, h))
+    if not found:
+        raise DataError(
+            f"{', '.join(str(Path(f).expanduser()) for f in folders)}: no training image is at least "
+            f"{crop}x{crop} (all {len(skipped)} are smaller than the crop); pass a smaller --crop or larger images"
+        )
+    return found, skipped
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,7 @@ class TrainData:
         self.crop = int(crop)
         self.scale = int(scale)
         self.seed = int(seed)
-        self.images = find_training_images(folders, crop)
+        self.images, self.too_small = find_training_images(folders, crop)
         self.degradation = DEGRADATIONS.get(DEGRADATION)
         self._perm_cache: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()

@@ -350,6 +350,12 @@ def _train(
         )
     state = load_checkpoint(ckpt_path) if resume else None
     data = TrainData(data_dirs, config.crop, config.scale, config.seed)
+    if data.too_small:
+        total = len(data.too_small) + len(data)
+        note(
+            f"skipped {len(data.too_small)} of {total} training images smaller than the {config.crop}x{config.crop} "
+            f"crop (first: {data.too_small[0]}); training on {len(data)}"
+        )
     if state is not None:
         _check_resume(config, state, data, ckpt_path)
 

@@ -264,7 +264,6 @@ def test_bad_training_data_gives_one_line_errors(data_dir: Path, tmp_path: Path)
     (broken / "bad.png").write_bytes(b"this is not a png")
     cases = [
         (empty, str(empty), "no images"),
-        (small, str(small / "tiny.png"), "smaller than the 32x32 training crop"),
         (broken, str(broken / "bad.png"), "cannot read image"),
         (tmp_path / "missing", str(tmp_path / "missing"), "not found"),
     ]
@@ -273,6 +272,9 @@ def test_bad_training_data_gives_one_line_errors(data_dir: Path, tmp_path: Path)
             train(tiny(iterations=1), [data_dir, folder], tmp_path / "out", progress=False)
         msg = str(info.value)
         assert "\n" not in msg and named in msg and words in msg, msg
+    with pytest.raises(DataError) as info:
+        train(tiny(iterations=1), [small], tmp_path / "out", progress=False)
+    assert "no training image is at least 32x32" in str(info.value) and str(small) in str(info.value)
     with pytest.raises(ConfigError, match="multiple of the scale"):
         train(tiny(crop=30), [data_dir], tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
@@ -391,3 +393,16 @@ def test_srcnn_trains_on_bicubic_upscaled_luminance_and_reloads_as_srcnn(data_di
     assert method.upscale(torch.rand(1, 1, 5, 6, dtype=torch.float64), 8, ["a"]).shape == (1, 1, 40, 48)
     with pytest.raises(ConfigError, match="--loss pixel"):
         config.replace(loss="feature").validate()
+
+
+def test_images_smaller_than_the_crop_are_skipped_with_a_count(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    for i in range(2):
+        Image.fromarray(_smooth(20, i)).save(small / f"tiny{i}.png")
+    result = train(tiny(iterations=2, checkpoint_every=0), [data_dir, small], tmp_path / "out", progress=False)
+    assert result.iterations == 2
+    err = capsys.readouterr().err
+    assert "skipped 2 of 6 training images smaller than the 32x32 crop" in " ".join(err.split())
