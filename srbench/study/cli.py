@@ -40,23 +40,47 @@ def create_cmd(
     trials_per_worker: Annotated[int, typer.Option(help="Comparisons per worker (one HIT).")] = 20,
     sentinels: Annotated[int, typer.Option(help="Sentinel trials per worker (HR vs blurred).")] = 2,
     repeats: Annotated[int, typer.Option(help="Repeated trials per worker (sides swapped).")] = 2,
-    seed: Annotated[int, typer.Option(help="Seed of crops and plan.")] = 0,
-    min_sentinel_accuracy: Annotated[float, typer.Option(help="QC: exclude below this sentinel accuracy.")] = 0.75,
-    min_repeat_consistency: Annotated[float, typer.Option(help="QC: exclude below this repeat consistency.")] = 0.5,
-    min_median_rt: Annotated[float, typer.Option(help="QC: exclude below this median response time (ms).")] = 300.0,
-    max_trial_rt: Annotated[float, typer.Option(help="QC: drop answers slower than this (ms).")] = 60_000.0,
+    seed: Annotated[int | None, typer.Option(help="Seed of crops and plan (default: random, recorded).")] = None,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="Study design (YAML/JSON): texts, platforms, slots, display, QC.")
+    ] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", help="Allowed platform (mturk, prolific, web); overrides --spec.")
+    ] = None,
+    min_sentinel_accuracy: Annotated[
+        float | None, typer.Option(help="QC: exclude below this sentinel accuracy.")
+    ] = None,
+    min_repeat_consistency: Annotated[
+        float | None, typer.Option(help="QC: exclude below this repeat consistency.")
+    ] = None,
+    min_median_rt: Annotated[
+        float | None, typer.Option(help="QC: exclude below this median response time (ms).")
+    ] = None,
+    max_trial_rt: Annotated[float | None, typer.Option(help="QC: drop answers slower than this (ms).")] = None,
     data_root: Annotated[Path | None, typer.Option("--data-root", help="Data root (default $SRBENCH_DATA).")] = None,
 ) -> None:
-    """Write a study folder: spec (with QC rules), seeded plan and every image to show."""
+    """Write a study folder: spec (design, QC rules), seeded plan and every image to show.
+
+    The QC options, where given, replace the --spec file's `qc` values."""
     from srbench.config import data_root as resolve_data_root
     from srbench.study.create import create_study
-    from srbench.study.spec import QCRules
+    from srbench.study.design import StudyDesign, load_design, validated
 
     methods = list(method or []) + [f"sr-dir:{d}" for d in sr_dir or []]
     if not sr_dir and not method:
         methods = ["bicubic", "nearest"]
-    qc = QCRules(min_sentinel_accuracy, min_repeat_consistency, min_median_rt, max_trial_rt)
-    spec = create_study(
+    design = load_design(spec) if spec else StudyDesign()
+    given = {
+        "min_sentinel_accuracy": min_sentinel_accuracy,
+        "min_repeat_consistency": min_repeat_consistency,
+        "min_median_rt_ms": min_median_rt,
+        "max_trial_rt_ms": max_trial_rt,
+    }
+    updates: dict[str, object] = {"qc": design.qc.model_dump() | {k: v for k, v in given.items() if v is not None}}
+    if platform:
+        updates["platforms"] = platform
+    design = validated(StudyDesign, design.model_dump() | updates, "the command-line options")
+    made = create_study(
         folder,
         dataset,
         scale,
@@ -71,15 +95,15 @@ def create_cmd(
         sentinels_per_worker=sentinels,
         repeats_per_worker=repeats,
         seed=seed,
-        qc=qc,
+        design=design,
         data_root=resolve_data_root(data_root),
     )
     from srbench.study.create import load_plan
 
     plan = load_plan(folder)
     out.print(
-        f"study {spec.name}: {len(spec.images)} images, methods {', '.join(spec.labels)}, {plan.n_groups} groups x "
-        f"{spec.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}"
+        f"study {made.name}: {len(made.images)} images, methods {', '.join(made.labels)}, {plan.n_groups} groups x "
+        f"{made.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}"
     )
 
 
