@@ -126,6 +126,53 @@ def serve_cmd(
     serve(folder, host, port, token)
 
 
+slots_app = typer.Typer(help="List the study's slot leases or release slots (admin).", no_args_is_help=True)
+study_app.add_typer(slots_app, name="slots")
+
+
+@slots_app.command("list")
+def slots_list_cmd(
+    folder: Folder,
+    fmt: Annotated[str, typer.Option("--format", help="rich, markdown, csv, latex or html.")] = "rich",
+) -> None:
+    """Every slot: state (free, held, expired, finished), holder's platform ids, lease times, answers."""
+    import pandas as pd
+
+    from srbench.report.formats import render_table
+    from srbench.study.db import open_db
+
+    db = open_db(folder)
+    try:
+        table = db.slots()
+    finally:
+        db.close()
+    for col in ("claimed_at", "expires_at"):
+        table[col] = pd.to_datetime(table[col], unit="s", utc=True).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+    out.print(render_table(table.fillna(""), fmt), markup=False, highlight=False)
+
+
+@slots_app.command("release")
+def slots_release_cmd(
+    folder: Folder,
+    slot: Annotated[list[int], typer.Argument(help="Slot ids to return to the pool.")],
+) -> None:
+    """Return slots to the pool now; their holders can no longer answer (their answers so far are kept)."""
+    from srbench.study.db import open_db
+
+    db = open_db(folder)
+    try:
+        for s in slot:
+            try:
+                holder = db.release(s)
+            except KeyError:
+                raise ConfigError(f"no slot {s} in {folder}; see `srbench study slots list`") from None
+            except ValueError as exc:
+                raise ConfigError(f"{folder}: {exc}") from None
+            out.print(f"slot {s} released" + (f" (was held by {holder})" if holder else " (was free)"), markup=False)
+    finally:
+        db.close()
+
+
 @study_app.command("export")
 def export_cmd(
     folder: Folder,

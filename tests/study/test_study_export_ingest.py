@@ -14,7 +14,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from study_helpers import ADMIN
+from study_helpers import ADMIN, mturk_ids
 
 from srbench.errors import ConfigError, DataError
 from srbench.study.create import load_plan
@@ -57,10 +57,8 @@ def test_export_writes_sandbox_mturk_and_prolific_files_without_credentials(stud
         export_study(study, "ftp://x", tmp_path / "bad")
 
 
-def _complete(client: TestClient, worker: str) -> dict:
-    s = client.post(
-        "/api/start", json={"consent": True, "platform": "mturk", "external_id": worker, "assignment_id": "A" + worker}
-    ).json()
+def _complete(client: TestClient, worker: int) -> dict:
+    s = client.post("/api/start", json={"consent": True, **mturk_ids(worker)}).json()
     state, i = s["next"], 0
     while not state["done"]:
         body = {
@@ -76,7 +74,7 @@ def _complete(client: TestClient, worker: str) -> dict:
 
 def test_db_and_mturk_csv_ingest_to_the_same_votes(study: Path, tmp_path: Path) -> None:
     client = TestClient(make_app(study, ADMIN))
-    done = {w: _complete(client, w) for w in ("W1", "W2")}
+    done = {w: _complete(client, w) for w in (1, 2)}
     db = votes_from_db(study)
     plan = load_plan(study)
     assert len(db) == sum(len(plan.slots[s]) for s in db["slot"].unique())
@@ -84,9 +82,9 @@ def test_db_and_mturk_csv_ingest_to_the_same_votes(study: Path, tmp_path: Path) 
     csv = pd.DataFrame(
         [
             {
-                "HITId": "H",
-                "AssignmentId": "A" + w,
-                "WorkerId": w,
+                "HITId": mturk_ids(w)["hit_id"],
+                "AssignmentId": mturk_ids(w)["assignment_id"],
+                "WorkerId": mturk_ids(w)["external_id"],
                 "AssignmentStatus": "Submitted",
                 "Answer.completion_code": d["completion_code"],
                 "Answer.votes": json.dumps(d["votes"]),
