@@ -192,13 +192,30 @@ def export_cmd(
 @study_app.command("ingest")
 def ingest_cmd(
     folder: Folder,
-    mturk: Annotated[Path | None, typer.Option(help="MTurk batch-results CSV (default: the server DB).")] = None,
+    mturk: Annotated[Path | None, typer.Option(help="MTurk batch-results CSV to cross-check (votes: the DB).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Votes CSV (default <study>/votes.csv)")] = None,
 ) -> None:
-    """Collect responses into one tidy votes table."""
-    from srbench.study.ingest import votes_from_db, votes_from_mturk, write_votes
+    """Collect the server's votes into one tidy table, with the approval list joined to platform ids.
 
-    votes = votes_from_mturk(folder, mturk) if mturk else votes_from_db(folder)
+    Writes <study>/participants.csv (every worker's platform ids and state); with --mturk, the votes of the
+    batch's assignments and <study>/mturk_review.csv (one verdict per CSV row; bad rows are reported, not fatal).
+    """
+    from srbench.study.ingest import participants, review_mturk, votes_from_db, write_votes
+
+    if mturk:
+        votes, review = review_mturk(folder, mturk)
+        write_votes(review, folder / "mturk_review.csv")
+        bad = review[~review["approve"]]
+        for r in bad.head(10).itertuples():
+            err.print(f"{mturk}: line {r.line}: {r.WorkerId} {r.AssignmentId}: {r.problem}", markup=False)
+        out.print(
+            f"{len(review) - len(bad)} of {len(review)} assignments check out against the server; "
+            f"{len(bad)} flagged -> {folder / 'mturk_review.csv'}",
+            markup=False,
+        )
+    else:
+        votes = votes_from_db(folder)
+    write_votes(participants(folder), folder / "participants.csv")
     path = write_votes(votes, output or folder / "votes.csv")
     out.print(f"{len(votes)} votes from {votes['worker_id'].nunique()} workers -> {path}", markup=False)
 
