@@ -176,17 +176,44 @@ def slots_release_cmd(
 @study_app.command("export")
 def export_cmd(
     folder: Folder,
-    url: Annotated[str, typer.Option(help="Public URL where the study is served.")],
+    url: Annotated[str, typer.Option(help="Public https:// URL where the study is served.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder (default <study>/export).")] = None,
     live: Annotated[bool, typer.Option(help="MTurk production instead of the sandbox.")] = False,
-    reward: Annotated[str, typer.Option(help="Reward per assignment in USD.")] = "1.00",
-    minutes: Annotated[int, typer.Option(help="Time allowed per assignment.")] = 30,
+    reward: Annotated[
+        str | None, typer.Option(help="Reward per assignment in USD (default: the design's pay).")
+    ] = None,
+    minutes: Annotated[
+        int | None, typer.Option(help="Time allowed per assignment (default: the design's slot time limit).")
+    ] = None,
 ) -> None:
-    """Write MTurk (ExternalQuestion, HTMLQuestion, batch CSV) and Prolific files; no credentials."""
+    """Write MTurk (ExternalQuestion, HTMLQuestion, batch CSV) and Prolific files for the design's platforms."""
     from srbench.study.export import export_study
 
     for p in export_study(folder, url, output, live=live, reward_usd=reward, duration_minutes=minutes):
         out.print(str(p), markup=False, highlight=False)
+
+
+@study_app.command("publish")
+def publish_cmd(
+    folder: Folder,
+    url: Annotated[str, typer.Option(help="Public https:// URL where the study is served.")],
+    mturk: Annotated[bool, typer.Option("--mturk", help="Create the HITs on MTurk (boto3).")] = False,
+    live: Annotated[bool, typer.Option(help="MTurk production instead of the sandbox.")] = False,
+    profile: Annotated[str | None, typer.Option(help="AWS profile (default: boto3's credential chain).")] = None,
+    reward: Annotated[
+        str | None, typer.Option(help="Reward per assignment in USD (default: the design's pay).")
+    ] = None,
+    lifetime_days: Annotated[float, typer.Option(help="How long the HITs stay listed.")] = 7.0,
+) -> None:
+    """Create one HIT per plan group (sandbox by default); re-running continues, never duplicates."""
+    from srbench.study.publish import HITS_FILE, publish_mturk
+
+    if not mturk:
+        raise ConfigError("pass --mturk (Prolific studies are set up from `srbench study export`'s setup.json)")
+    hits = publish_mturk(folder, url, live=live, profile=profile, reward_usd=reward, lifetime_days=lifetime_days)
+    for h in hits:
+        out.print(f"group {h['group']}: HIT {h['HITId']}  {h['preview']}", markup=False, highlight=False)
+    out.print(f"{len(hits)} HITs recorded in {folder / HITS_FILE}", markup=False, highlight=False)
 
 
 @study_app.command("ingest")

@@ -125,8 +125,13 @@ def _answer_all(page: Any, total: int) -> None:
         page.keyboard.press("j")
 
 
-def _browser(pw: Any) -> Any:
-    return pw.chromium.launch(executable_path=_chromium(), headless=True, args=["--no-sandbox"])
+# Chromium blocks a page from a (here: faked) public origin from framing a loopback address (local network access
+# checks); in production the HIT page on mturk.com frames the study's public https URL, which they do not affect.
+LOCAL_FRAMING = "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessForNavigations"
+
+
+def _browser(pw: Any, *args: str) -> Any:
+    return pw.chromium.launch(executable_path=_chromium(), headless=True, args=["--no-sandbox", *args])
 
 
 def _holders(study: Path) -> list[tuple[str, str, str, int]]:
@@ -220,3 +225,29 @@ def test_a_slot_exhaustion_attempt_is_rate_limited_and_a_real_worker_still_gets_
             browser.close()
     held = [s for s in slots if s["state"] == "held"]
     assert len(held) == 4 < n_slots and prolific_ids(99)["external_id"] in {s["external_id"] for s in held}
+
+
+def test_the_html_question_preview_shows_the_study_and_its_instructions(study: Path) -> None:
+    """MTurk shows the HIT with assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE before it is accepted: not blank."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[dev])")
+    set_design(study, platforms=("mturk",), instructions="Pick the image with finer detail.")
+    from srbench.study.export import HIT_TEMPLATE, MTURK, preview_html
+
+    design = load_spec(study).design
+    with running_server(study) as url, sync_api.sync_playwright() as pw:
+        hit = HIT_TEMPLATE.format(submit=MTURK["sandbox"]["submit"], preview=preview_html(design))
+        hit = hit.replace("${study_url}", url + "?group=0")
+        browser = _browser(pw, LOCAL_FRAMING)
+        try:
+            page = browser.new_page()
+            page.route("http://localhost:9/**", lambda route: route.fulfill(body=hit, content_type="text/html"))
+            page.goto("http://localhost:9/q?assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE&hitId=" + "3" * 30)
+            assert "finer detail" in (page.text_content("#description") or "")
+            frame = page.frame_locator("#study")
+            frame.locator("#preview:not(.hidden)").wait_for()
+            assert "finer detail" in (frame.locator("#instructions").text_content() or "")
+            assert frame.locator("#consent").is_disabled() and frame.locator("#start").is_disabled()
+            assert page.is_disabled("#submitButton")
+        finally:
+            browser.close()
+    assert not (study / DB_FILE).exists() or not _holders(study)

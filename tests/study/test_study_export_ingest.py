@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from study_helpers import ADMIN, mturk_ids
+from study_helpers import ADMIN, mturk_ids, set_design
 
 from srbench.cli import app
 from srbench.errors import ConfigError, DataError
@@ -29,6 +29,9 @@ URL = "https://study.example.org/s1/"
 
 
 def test_export_writes_sandbox_mturk_and_prolific_files_without_credentials(study: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="anonymous web platform"):
+        export_study(study, URL, tmp_path / "lab")
+    set_design(study, platforms=("mturk", "prolific"))
     out = tmp_path / "export"
     export_study(study, URL, out)
     plan, spec = load_plan(study), load_spec(study)
@@ -55,8 +58,26 @@ def test_export_writes_sandbox_mturk_and_prolific_files_without_credentials(stud
     live = tmp_path / "live"
     export_study(study, URL, live, live=True)
     assert json.loads((live / "mturk" / "hit_settings.json").read_text())["environment"] == "live"
-    with pytest.raises(ConfigError, match="not an http"):
+    with pytest.raises(ConfigError, match="not an https"):
         export_study(study, "ftp://x", tmp_path / "bad")
+    with pytest.raises(ConfigError, match="plain http; MTurk and Prolific need https"):
+        export_study(study, "http://study.example.org/", tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+    # the preview shows the design's texts; the study page is loaded in preview mode, never left blank
+    assert "Which image looks better?" in content and "sharper, more natural" in content
+    assert 'if (aid !== "ASSIGNMENT_ID_NOT_AVAILABLE")' not in content
+    assert settings["reward_usd"] == "1.00" and settings["assignment_duration_seconds"] == 30 * 60
+
+
+def test_export_writes_only_the_design_platforms(study: Path, tmp_path: Path) -> None:
+    set_design(study, platforms=("prolific",), pay={"amount": "3.00", "currency": "GBP"})
+    export_study(study, URL, tmp_path / "e")
+    assert not (tmp_path / "e" / "mturk").exists()
+    setup = json.loads((tmp_path / "e" / "prolific" / "setup.json").read_text())
+    assert setup["reward"] == {"amount": "3.00", "currency": "GBP"}
+    set_design(study, platforms=("mturk",), pay={"amount": "3.00", "currency": "GBP"})
+    with pytest.raises(ConfigError, match="MTurk pays in USD"):
+        export_study(study, URL, tmp_path / "f")
 
 
 def _complete(client: TestClient, worker: int) -> dict:
