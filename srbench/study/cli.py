@@ -110,20 +110,35 @@ def create_cmd(
 @study_app.command("serve")
 def serve_cmd(
     folder: Folder,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (keep loopback behind a reverse proxy).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     admin_token: Annotated[
         str | None, typer.Option(help="Admin token (default: $SRBENCH_STUDY_ADMIN_TOKEN, else a random one).")
     ] = None,
+    ssl_certfile: Annotated[Path | None, typer.Option(help="Serve HTTPS: PEM certificate (chain).")] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="Serve HTTPS: PEM private key.")] = None,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="Reverse proxies whose X-Forwarded-For is trusted (comma-separated, or '*').")
+    ] = "127.0.0.1",
 ) -> None:
     """Serve the study to workers (responses go to <folder>/responses.sqlite)."""
-    from srbench.study.server import admin_token_from_env, serve
+    from srbench.study.server import ServeOptions, admin_token_from_env, serve
 
     token, generated = admin_token_from_env(admin_token)
+    options = ServeOptions(host, port, token, ssl_certfile, ssl_keyfile, forwarded_allow_ips)
     if generated:
         err.print(f"admin token (not stored anywhere): {token}", markup=False, highlight=False)
-    err.print(f"serving {folder} on http://{host}:{port}/", markup=False, highlight=False)
-    serve(folder, host, port, token)
+    if options.public_plain_http:
+        err.print(
+            f"warning: plain HTTP on {host}; workers' ids and answers cross the network unencrypted. Serve on "
+            "127.0.0.1 behind a TLS reverse proxy, or pass --ssl-certfile/--ssl-keyfile",
+            markup=False,
+            highlight=False,
+        )
+    err.print(f"serving {folder} on {options.url}", markup=False, highlight=False)
+    serve(folder, options)
 
 
 slots_app = typer.Typer(help="List the study's slot leases or release slots (admin).", no_args_is_help=True)

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -35,7 +36,7 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from srbench.errors import DataError
+from srbench.errors import ConfigError, DataError
 from srbench.study.db import AlreadyStarted, AlreadyTookPart, Lease, LeaseLost, StudyDB, StudyFull, Worker
 from srbench.study.identity import MTURK_PREVIEW, Identity, check_identity
 from srbench.study.plan import Plan, Trial
@@ -350,16 +351,70 @@ def admin_token_from_env(given: str | None) -> tuple[str, bool]:
     return (token, False) if token else (secrets.token_urlsafe(24), True)
 
 
-def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8000, admin_token: str = "") -> None:
+@dataclass(frozen=True)
+class ServeOptions:
+    """How ``srbench study serve`` listens.
+
+    ``ssl_certfile``/``ssl_keyfile``: serve HTTPS directly (uvicorn's TLS); otherwise run behind a TLS reverse
+    proxy on the same machine (README, Deployment). ``forwarded_allow_ips``: the proxies whose
+    ``X-Forwarded-For``/``-Proto`` headers are trusted, so rate limits see each worker's own address (uvicorn's
+    option; default the loopback proxy).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str = ""
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    @property
+    def tls(self) -> bool:
+        return self.ssl_certfile is not None
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/"
+
+    @property
+    def public_plain_http(self) -> bool:
+        """Plain HTTP on an address other than loopback: workers' ids and answers would cross the network in clear."""
+        return not self.tls and self.host not in ("127.0.0.1", "localhost", "::1")
+
+
+def server_config(folder: str | Path, options: ServeOptions) -> Any:
+    """The ``uvicorn.Config`` serving the study in ``folder`` as ``options`` say (checks the TLS files)."""
+    import uvicorn
+
+    if (options.ssl_certfile is None) != (options.ssl_keyfile is None):
+        raise ConfigError("pass both --ssl-certfile and --ssl-keyfile (or neither, behind a TLS reverse proxy)")
+    for f in (options.ssl_certfile, options.ssl_keyfile):
+        if f is not None and not Path(f).is_file():
+            raise DataError(f"{f}: no such file; pass the PEM certificate chain and its private key")
+    app = make_app(folder, options.admin_token)
+    return uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        ssl_certfile=str(options.ssl_certfile) if options.ssl_certfile else None,
+        ssl_keyfile=str(options.ssl_keyfile) if options.ssl_keyfile else None,
+        proxy_headers=True,
+        forwarded_allow_ips=options.forwarded_allow_ips,
+    )
+
+
+def serve(folder: str | Path, options: ServeOptions) -> None:
     """Run the app with uvicorn until interrupted."""
     import uvicorn
 
-    app = make_app(folder, admin_token)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    uvicorn.Server(server_config(folder, options)).run()
 
 
 if __name__ == "__main__":  # ``python -m srbench.study.server FOLDER PORT``: starts without the full CLI's imports
     import sys
 
     token, _ = admin_token_from_env(None)
-    serve(sys.argv[1], "127.0.0.1", int(sys.argv[2]), token)
+    serve(sys.argv[1], ServeOptions(port=int(sys.argv[2]), admin_token=token))
