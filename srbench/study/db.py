@@ -170,15 +170,7 @@ class StudyDB:
         with self._lock, self._tx():
             if token:
                 w = self._by_token(token)
-                if w is not None and (
-                    ident.anonymous
-                    or (w.platform, w.external_id, self._session(w))
-                    == (
-                        ident.platform,
-                        ident.external_id,
-                        ident.session,
-                    )
-                ):
+                if w is not None and self._same(w, ident):
                     if not self._holds(w):
                         raise LeaseLost(w.worker_id)
                     return w, token, True
@@ -237,6 +229,13 @@ class StudyDB:
             w = self._by_token(token)
             assert w is not None
             return w, token, False
+
+    @classmethod
+    def _same(cls, w: Worker, ident: Identity) -> bool:
+        """Whether the session ``w`` belongs to the identity a link names (anonymous: only anonymous sessions)."""
+        if ident.anonymous:
+            return w.platform == "web"
+        return (w.platform, w.external_id, cls._session(w)) == (ident.platform, ident.external_id, ident.session)
 
     @staticmethod
     def _session(w: Worker) -> str:

@@ -36,7 +36,7 @@ from srbench.errors import ConfigError, DataError
 from srbench.study.display import DisplayPolicy
 from srbench.study.qc import QcPolicy
 
-DESIGN_VERSION = 1
+DESIGN_VERSION: Literal[1] = 1
 Platform = Literal["web", "mturk", "prolific"]
 PRODUCTION_PLATFORMS: tuple[Platform, ...] = ("mturk", "prolific")
 

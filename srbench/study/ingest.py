@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,10 +171,13 @@ def review_mturk(folder: str | Path, csv_path: str | Path) -> tuple[pd.DataFrame
     answers = resp.groupby("worker_id")
     by_worker = {wid: g for wid, g in answers}
     seen: set[tuple[str, str]] = set()
-    rows, keep = [], []
+    rows: list[dict[str, Any]] = []
+    keep: list[tuple[str, str]] = []
     for line, rec in enumerate(df.to_dict("records"), start=2):
         key = (str(rec["WorkerId"]), str(rec["AssignmentId"]))
-        row = {c: str(rec.get(c, "")) for c in ("HITId", "AssignmentId", "WorkerId", "AssignmentStatus")}
+        row: dict[str, Any] = {
+            c: str(rec.get(c, "")) for c in ("HITId", "AssignmentId", "WorkerId", "AssignmentStatus")
+        }
         row |= {"line": line, "worker_id": "", "server_answers": 0, "expected_answers": 0, "csv_answers": None}
         problems = []
         if key in seen:
