@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import warnings
 from pathlib import Path
@@ -197,3 +198,22 @@ def test_the_page_keeps_images_at_natural_size_with_pixelated_rendering(client: 
     assert "image-rendering: pixelated" in page and "consent" in page
     js = client.get("/static/study.js").text
     assert "img.width = spec.width" in js and "ArrowLeft" in js
+
+
+def test_info_gives_the_design_texts_and_a_practice_screen_that_is_never_recorded(
+    client: TestClient, study: Path
+) -> None:
+    info = client.get("/api/info").json()
+    design = load_spec(study).design
+    assert (info["title"], info["consent"], info["minutes"]) == (design.title, design.consent, design.minutes)
+    assert info["pay"] == {"amount": "1.00", "currency": "USD"} and info["display"] == {}
+    practice = info["practice"]
+    assert practice["answer"] in ("left", "right")
+    plan = load_plan(study)
+    shown = {v for views in plan.images.values() for v in views.values()}
+    for k in ("ref", "left", "right"):
+        url = practice[k]["url"]
+        assert url.removeprefix("images/") not in shown  # its own files, not a study image's
+        assert client.get("/" + url).status_code == 200
+    assert "completion_code" not in json.dumps(info) and load_spec(study).completion_code not in json.dumps(info)
+    assert _count(study) == 0
