@@ -124,10 +124,13 @@ def serve_cmd(
     ] = "127.0.0.1",
 ) -> None:
     """Serve the study to workers (responses go to <folder>/responses.sqlite)."""
-    from srbench.study.server import ServeOptions, admin_token_from_env, serve
+    import uvicorn
+
+    from srbench.study.server import ServeOptions, admin_token_from_env, server_config
 
     token, generated = admin_token_from_env(admin_token)
-    options = ServeOptions(host, port, token, ssl_certfile, ssl_keyfile, forwarded_allow_ips)
+    options = ServeOptions(host, port, token, ssl_certfile, ssl_keyfile, forwarded_allow_ips)  # checks the TLS files
+    config = server_config(folder, options)  # opens the study: every mistake is reported before anything is printed
     if generated:
         err.print(f"admin token (not stored anywhere): {token}", markup=False, highlight=False)
     if options.public_plain_http:
@@ -138,7 +141,7 @@ def serve_cmd(
             highlight=False,
         )
     err.print(f"serving {folder} on {options.url}", markup=False, highlight=False)
-    serve(folder, options)
+    uvicorn.Server(config).run()
 
 
 slots_app = typer.Typer(help="List the study's slot leases or release slots (admin).", no_args_is_help=True)

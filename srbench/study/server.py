@@ -368,6 +368,13 @@ class ServeOptions:
     ssl_keyfile: Path | None = None
     forwarded_allow_ips: str = "127.0.0.1"
 
+    def __post_init__(self) -> None:
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ConfigError("pass both --ssl-certfile and --ssl-keyfile (or neither, behind a TLS reverse proxy)")
+        for f in (self.ssl_certfile, self.ssl_keyfile):
+            if f is not None and not Path(f).is_file():
+                raise DataError(f"{f}: no such file; pass the PEM certificate chain and its private key")
+
     @property
     def tls(self) -> bool:
         return self.ssl_certfile is not None
@@ -383,14 +390,9 @@ class ServeOptions:
 
 
 def server_config(folder: str | Path, options: ServeOptions) -> Any:
-    """The ``uvicorn.Config`` serving the study in ``folder`` as ``options`` say (checks the TLS files)."""
+    """The ``uvicorn.Config`` serving the study in ``folder`` as ``options`` say."""
     import uvicorn
 
-    if (options.ssl_certfile is None) != (options.ssl_keyfile is None):
-        raise ConfigError("pass both --ssl-certfile and --ssl-keyfile (or neither, behind a TLS reverse proxy)")
-    for f in (options.ssl_certfile, options.ssl_keyfile):
-        if f is not None and not Path(f).is_file():
-            raise DataError(f"{f}: no such file; pass the PEM certificate chain and its private key")
     app = make_app(folder, options.admin_token)
     return uvicorn.Config(
         app,
