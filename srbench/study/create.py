@@ -40,6 +40,7 @@ from srbench.methods import SrDirMethod, resolve_method
 from srbench.methods.base import Method
 from srbench.protocol.record import get_protocol
 from srbench.study.design import StudyDesign
+from srbench.study.display import DisplayPolicy
 from srbench.study.plan import BLUR_LABEL, HR_LABEL, Plan, make_plan
 from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, SPEC_FILE, QCRules, StudySpec
 
@@ -139,6 +140,7 @@ def create_study(
     sentinel_blur_sigma: float = 4.0,
     seed: int | None = None,
     qc: QCRules | None = None,
+    display: DisplayPolicy | None = None,
     design: StudyDesign | None = None,
     data_root: Path | None = None,
     name: str | None = None,
@@ -146,7 +148,8 @@ def create_study(
     """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring).
 
     ``design`` is the researcher's study design (texts, platforms, slot policy, display, QC; defaults if omitted);
-    ``qc``, if given, replaces its QC rules. ``seed`` (crops and plan) is random unless given.
+    ``qc`` and ``display``, if given, replace its QC rules and display policy. ``seed`` (crops and plan) is random
+    unless given.
     """
     out = Path(folder)
     if (out / DB_FILE).exists():
@@ -163,6 +166,8 @@ def create_study(
     design = design or StudyDesign()
     if qc is not None:
         design = design.model_copy(update={"qc": qc})
+    if display is not None:
+        design = design.model_copy(update={"display": display})
     if seed is None:
         seed = secrets.randbelow(2**31)
     secret = secrets.token_bytes(32)  # file names; never stored
