@@ -188,7 +188,7 @@ def test_a_slot_exhaustion_attempt_is_rate_limited_and_a_real_worker_still_gets_
     set_design(
         study,
         platforms=("prolific",),
-        rate_limit={"starts_per_client": 3, "starts_per_identity": 2, "window_seconds": 3},
+        rate_limit={"starts_per_client": 3, "starts_per_identity": 2, "window_seconds": 6},
     )
     n_slots = load_plan(study).n_slots
     with running_server(study) as url, sync_api.sync_playwright() as pw:
@@ -213,7 +213,7 @@ def test_a_slot_exhaustion_attempt_is_rate_limited_and_a_real_worker_still_gets_
             )
             assert codes["anonymous"] == 403
             assert codes["forged"].count(200) == 3 and set(codes["forged"][3:]) == {429}
-            time.sleep(3.2)  # the window passes; a real participant arrives from the same address
+            time.sleep(6.2)  # the window passes; a real participant arrives from the same address
             page = browser.new_page()
             page.goto(url + "?" + _prolific_query(99))
             page.check("#consent")
