@@ -40,23 +40,47 @@ def create_cmd(
     trials_per_worker: Annotated[int, typer.Option(help="Comparisons per worker (one HIT).")] = 20,
     sentinels: Annotated[int, typer.Option(help="Sentinel trials per worker (HR vs blurred).")] = 2,
     repeats: Annotated[int, typer.Option(help="Repeated trials per worker (sides swapped).")] = 2,
-    seed: Annotated[int, typer.Option(help="Seed of crops and plan.")] = 0,
-    min_sentinel_accuracy: Annotated[float, typer.Option(help="QC: exclude below this sentinel accuracy.")] = 0.75,
-    min_repeat_consistency: Annotated[float, typer.Option(help="QC: exclude below this repeat consistency.")] = 0.5,
-    min_median_rt: Annotated[float, typer.Option(help="QC: exclude below this median response time (ms).")] = 300.0,
-    max_trial_rt: Annotated[float, typer.Option(help="QC: drop answers slower than this (ms).")] = 60_000.0,
+    seed: Annotated[int | None, typer.Option(help="Seed of crops and plan (default: random, recorded).")] = None,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="Study design (YAML/JSON): texts, platforms, slots, display, QC.")
+    ] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", help="Allowed platform (mturk, prolific, web); overrides --spec.")
+    ] = None,
+    min_sentinel_accuracy: Annotated[
+        float | None, typer.Option(help="QC: exclude below this sentinel accuracy.")
+    ] = None,
+    min_repeat_consistency: Annotated[
+        float | None, typer.Option(help="QC: exclude below this repeat consistency.")
+    ] = None,
+    min_median_rt: Annotated[
+        float | None, typer.Option(help="QC: exclude below this median response time (ms).")
+    ] = None,
+    max_trial_rt: Annotated[float | None, typer.Option(help="QC: drop answers slower than this (ms).")] = None,
     data_root: Annotated[Path | None, typer.Option("--data-root", help="Data root (default $SRBENCH_DATA).")] = None,
 ) -> None:
-    """Write a study folder: spec (with QC rules), seeded plan and every image to show."""
+    """Write a study folder: spec (design, QC rules), seeded plan and every image to show.
+
+    The QC options, where given, replace the --spec file's `qc` values."""
     from srbench.config import data_root as resolve_data_root
     from srbench.study.create import create_study
-    from srbench.study.spec import QCRules
+    from srbench.study.design import StudyDesign, load_design, validated
 
     methods = list(method or []) + [f"sr-dir:{d}" for d in sr_dir or []]
     if not sr_dir and not method:
         methods = ["bicubic", "nearest"]
-    qc = QCRules(min_sentinel_accuracy, min_repeat_consistency, min_median_rt, max_trial_rt)
-    spec = create_study(
+    design = load_design(spec) if spec else StudyDesign()
+    given = {
+        "min_sentinel_accuracy": min_sentinel_accuracy,
+        "min_repeat_consistency": min_repeat_consistency,
+        "min_median_rt_ms": min_median_rt,
+        "max_trial_rt_ms": max_trial_rt,
+    }
+    updates: dict[str, object] = {"qc": design.qc.model_dump() | {k: v for k, v in given.items() if v is not None}}
+    if platform:
+        updates["platforms"] = platform
+    design = validated(StudyDesign, design.model_dump() | updates, "the command-line options")
+    made = create_study(
         folder,
         dataset,
         scale,
@@ -71,63 +95,172 @@ def create_cmd(
         sentinels_per_worker=sentinels,
         repeats_per_worker=repeats,
         seed=seed,
-        qc=qc,
+        design=design,
         data_root=resolve_data_root(data_root),
     )
     from srbench.study.create import load_plan
 
     plan = load_plan(folder)
     out.print(
-        f"study {spec.name}: {len(spec.images)} images, methods {', '.join(spec.labels)}, {plan.n_groups} groups x "
-        f"{spec.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}"
+        f"study {made.name}: {len(made.images)} images, methods {', '.join(made.labels)}, {plan.n_groups} groups x "
+        f"{made.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}"
     )
 
 
 @study_app.command("serve")
 def serve_cmd(
     folder: Folder,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (keep loopback behind a reverse proxy).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     admin_token: Annotated[
         str | None, typer.Option(help="Admin token (default: $SRBENCH_STUDY_ADMIN_TOKEN, else a random one).")
     ] = None,
+    ssl_certfile: Annotated[Path | None, typer.Option(help="Serve HTTPS: PEM certificate (chain).")] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="Serve HTTPS: PEM private key.")] = None,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="Reverse proxies whose X-Forwarded-For is trusted (comma-separated, or '*').")
+    ] = "127.0.0.1",
 ) -> None:
     """Serve the study to workers (responses go to <folder>/responses.sqlite)."""
-    from srbench.study.server import admin_token_from_env, serve
+    import uvicorn
+
+    from srbench.study.server import ServeOptions, admin_token_from_env, server_config
 
     token, generated = admin_token_from_env(admin_token)
+    options = ServeOptions(host, port, token, ssl_certfile, ssl_keyfile, forwarded_allow_ips)  # checks the TLS files
+    config = server_config(folder, options)  # opens the study: every mistake is reported before anything is printed
     if generated:
         err.print(f"admin token (not stored anywhere): {token}", markup=False, highlight=False)
-    err.print(f"serving {folder} on http://{host}:{port}/", markup=False, highlight=False)
-    serve(folder, host, port, token)
+    if options.public_plain_http:
+        err.print(
+            f"warning: plain HTTP on {host}; workers' ids and answers cross the network unencrypted. Serve on "
+            "127.0.0.1 behind a TLS reverse proxy, or pass --ssl-certfile/--ssl-keyfile",
+            markup=False,
+            highlight=False,
+        )
+    err.print(f"serving {folder} on {options.url}", markup=False, highlight=False)
+    uvicorn.Server(config).run()
+
+
+slots_app = typer.Typer(help="List the study's slot leases or release slots (admin).", no_args_is_help=True)
+study_app.add_typer(slots_app, name="slots")
+
+
+@slots_app.command("list")
+def slots_list_cmd(
+    folder: Folder,
+    fmt: Annotated[str, typer.Option("--format", help="rich, markdown, csv, latex or html.")] = "rich",
+) -> None:
+    """Every slot: state (free, held, expired, finished), holder's platform ids, lease times, answers."""
+    import pandas as pd
+
+    from srbench.report.formats import render_table
+    from srbench.study.db import open_db
+
+    db = open_db(folder)
+    try:
+        table = db.slots()
+    finally:
+        db.close()
+    for col in ("claimed_at", "expires_at"):
+        table[col] = pd.to_datetime(table[col], unit="s", utc=True).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+    out.print(render_table(table.fillna(""), fmt), markup=False, highlight=False)
+
+
+@slots_app.command("release")
+def slots_release_cmd(
+    folder: Folder,
+    slot: Annotated[list[int], typer.Argument(help="Slot ids to return to the pool.")],
+) -> None:
+    """Return slots to the pool now; their holders can no longer answer (their answers so far are kept)."""
+    from srbench.study.db import open_db
+
+    db = open_db(folder)
+    try:
+        for s in slot:
+            try:
+                holder = db.release(s)
+            except KeyError:
+                raise ConfigError(f"no slot {s} in {folder}; see `srbench study slots list`") from None
+            except ValueError as exc:
+                raise ConfigError(f"{folder}: {exc}") from None
+            out.print(f"slot {s} released" + (f" (was held by {holder})" if holder else " (was free)"), markup=False)
+    finally:
+        db.close()
 
 
 @study_app.command("export")
 def export_cmd(
     folder: Folder,
-    url: Annotated[str, typer.Option(help="Public URL where the study is served.")],
+    url: Annotated[str, typer.Option(help="Public https:// URL where the study is served.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder (default <study>/export).")] = None,
     live: Annotated[bool, typer.Option(help="MTurk production instead of the sandbox.")] = False,
-    reward: Annotated[str, typer.Option(help="Reward per assignment in USD.")] = "1.00",
-    minutes: Annotated[int, typer.Option(help="Time allowed per assignment.")] = 30,
+    reward: Annotated[
+        str | None, typer.Option(help="Reward per assignment in USD (default: the design's pay).")
+    ] = None,
+    minutes: Annotated[
+        int | None, typer.Option(help="Time allowed per assignment (default: the design's slot time limit).")
+    ] = None,
 ) -> None:
-    """Write MTurk (ExternalQuestion, HTMLQuestion, batch CSV) and Prolific files; no credentials."""
+    """Write MTurk (ExternalQuestion, HTMLQuestion, batch CSV) and Prolific files for the design's platforms."""
     from srbench.study.export import export_study
 
     for p in export_study(folder, url, output, live=live, reward_usd=reward, duration_minutes=minutes):
         out.print(str(p), markup=False, highlight=False)
 
 
+@study_app.command("publish")
+def publish_cmd(
+    folder: Folder,
+    url: Annotated[str, typer.Option(help="Public https:// URL where the study is served.")],
+    mturk: Annotated[bool, typer.Option("--mturk", help="Create the HITs on MTurk (boto3).")] = False,
+    live: Annotated[bool, typer.Option(help="MTurk production instead of the sandbox.")] = False,
+    profile: Annotated[str | None, typer.Option(help="AWS profile (default: boto3's credential chain).")] = None,
+    reward: Annotated[
+        str | None, typer.Option(help="Reward per assignment in USD (default: the design's pay).")
+    ] = None,
+    lifetime_days: Annotated[float, typer.Option(help="How long the HITs stay listed.")] = 7.0,
+) -> None:
+    """Create one HIT per plan group (sandbox by default); re-running continues, never duplicates."""
+    from srbench.study.publish import HITS_FILE, publish_mturk
+
+    if not mturk:
+        raise ConfigError("pass --mturk (Prolific studies are set up from `srbench study export`'s setup.json)")
+    hits = publish_mturk(folder, url, live=live, profile=profile, reward_usd=reward, lifetime_days=lifetime_days)
+    for h in hits:
+        out.print(f"group {h['group']}: HIT {h['HITId']}  {h['preview']}", markup=False, highlight=False)
+    out.print(f"{len(hits)} HITs recorded in {folder / HITS_FILE}", markup=False, highlight=False)
+
+
 @study_app.command("ingest")
 def ingest_cmd(
     folder: Folder,
-    mturk: Annotated[Path | None, typer.Option(help="MTurk batch-results CSV (default: the server DB).")] = None,
+    mturk: Annotated[Path | None, typer.Option(help="MTurk batch-results CSV to cross-check (votes: the DB).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Votes CSV (default <study>/votes.csv)")] = None,
 ) -> None:
-    """Collect responses into one tidy votes table."""
-    from srbench.study.ingest import votes_from_db, votes_from_mturk, write_votes
+    """Collect the server's votes into one tidy table, with the approval list joined to platform ids.
 
-    votes = votes_from_mturk(folder, mturk) if mturk else votes_from_db(folder)
+    Writes <study>/participants.csv (every worker's platform ids and state); with --mturk, the votes of the
+    batch's assignments and <study>/mturk_review.csv (one verdict per CSV row; bad rows are reported, not fatal).
+    """
+    from srbench.study.ingest import participants, review_mturk, votes_from_db, write_votes
+
+    if mturk:
+        votes, review = review_mturk(folder, mturk)
+        write_votes(review, folder / "mturk_review.csv")
+        bad = review[~review["approve"]]
+        for r in bad.head(10).itertuples():
+            err.print(f"{mturk}: line {r.line}: {r.WorkerId} {r.AssignmentId}: {r.problem}", markup=False)
+        out.print(
+            f"{len(review) - len(bad)} of {len(review)} assignments check out against the server; "
+            f"{len(bad)} flagged -> {folder / 'mturk_review.csv'}",
+            markup=False,
+        )
+    else:
+        votes = votes_from_db(folder)
+    write_votes(participants(folder), folder / "participants.csv")
     path = write_votes(votes, output or folder / "votes.csv")
     out.print(f"{len(votes)} votes from {votes['worker_id'].nunique()} workers -> {path}", markup=False)
 

@@ -6,13 +6,20 @@ image, rounded to ``uint8``; every method upscales that LR with :func:`srbench.i
 the LR by pixel replication, ``ref[i, j] = lr[i // s, j // s]``, shown at 1:1 pixels. Crops (``crop > 0``) are
 seeded ``crop x crop`` windows on the scale grid, cut identically from the reference, the SR images and the HR.
 Sentinels compare the HR crop with a Gaussian-blurred copy (``sigma = sentinel_blur_sigma`` HR pixels), so one
-answer is obviously right. File names are hashes, so a worker cannot read the method from an image URL.
+answer is obviously right.
+
+Unpredictable stimuli: file names are ``HMAC-SHA256(secret, stimulus, label)`` with a per-study random secret that
+is used once here and stored nowhere, and every file of a stimulus is padded (a PNG ``tEXt`` chunk) to the same byte
+size, so neither a name, nor a size, nor a seed reveals which image is a sentinel or which method made it. The plan
+seed is random unless given (it is recorded in ``study.json``, which is never served). A practice screen (HR
+against its blurred copy, mirrored so its files match no study image) is written to ``images/practice/``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Sequence
@@ -32,6 +39,8 @@ from srbench.inference.upscale import to_uint8, upscale_image
 from srbench.methods import SrDirMethod, resolve_method
 from srbench.methods.base import Method
 from srbench.protocol.record import get_protocol
+from srbench.study.design import StudyDesign
+from srbench.study.display import DisplayPolicy
 from srbench.study.plan import BLUR_LABEL, HR_LABEL, Plan, make_plan
 from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, SPEC_FILE, QCRules, StudySpec
 
@@ -92,8 +101,25 @@ def _safe_id(image_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", image_id)[:60] or "image"
 
 
-def _file_name(seed: int, stimulus: str, label: str) -> str:
-    return hashlib.sha256(f"{seed}\0{stimulus}\0{label}".encode()).hexdigest()[:16] + ".png"
+def _file_name(secret: bytes, stimulus: str, label: str) -> str:
+    return hmac.new(secret, f"{stimulus}\0{label}".encode(), hashlib.sha256).hexdigest()[:16] + ".png"
+
+
+PAD_KEY = "Comment"
+
+
+def write_padded(paths: dict[str, Path], pixels: dict[str, np.ndarray]) -> int:
+    """Write every image of one stimulus, padded with a ``tEXt`` chunk to one common byte size; returns it."""
+    for lab, path in paths.items():
+        write_image(path, np.ascontiguousarray(pixels[lab]))
+    sizes = {lab: p.stat().st_size for lab, p in paths.items()}
+    overhead = 12 + len(PAD_KEY) + 1  # chunk length, type and CRC; the key and its NUL
+    target = max(sizes.values()) + overhead
+    for lab, path in paths.items():
+        write_image(path, np.ascontiguousarray(pixels[lab]), text={PAD_KEY: " " * (target - sizes[lab] - overhead)})
+        if path.stat().st_size != target:  # pragma: no cover - PNG encoding is deterministic
+            raise RuntimeError(f"{path}: padding did not reach {target} bytes")
+    return target
 
 
 def create_study(
@@ -112,12 +138,19 @@ def create_study(
     sentinels_per_worker: int = 2,
     repeats_per_worker: int = 2,
     sentinel_blur_sigma: float = 4.0,
-    seed: int = 0,
+    seed: int | None = None,
     qc: QCRules | None = None,
+    display: DisplayPolicy | None = None,
+    design: StudyDesign | None = None,
     data_root: Path | None = None,
     name: str | None = None,
 ) -> StudySpec:
-    """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring)."""
+    """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring).
+
+    ``design`` is the researcher's study design (texts, platforms, slot policy, display, QC; defaults if omitted);
+    ``qc`` and ``display``, if given, replace its QC rules and display policy. ``seed`` (crops and plan) is random
+    unless given.
+    """
     out = Path(folder)
     if (out / DB_FILE).exists():
         raise ConfigError(f"{out} already holds collected responses ({DB_FILE}); pick a new study folder")
@@ -130,6 +163,14 @@ def create_study(
         m.check_scale(scale)
     ds = resolve_dataset(dataset, data_root)
     entries = list(ds.images)[: max_images or None]
+    design = design or StudyDesign()
+    if qc is not None:
+        design = design.model_copy(update={"qc": qc})
+    if display is not None:
+        design = design.model_copy(update={"display": display})
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    secret = secrets.token_bytes(32)  # file names; never stored
     spec = StudySpec(
         name=name or out.name,
         dataset=dataset,
@@ -147,12 +188,13 @@ def create_study(
         sentinel_blur_sigma=sentinel_blur_sigma,
         seed=seed,
         completion_code=secrets.token_hex(4).upper(),
-        qc=qc or QCRules(),
+        design=design,
         srbench_version=srbench.__version__,
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
     rng = np.random.default_rng(seed)
     images: dict[str, dict[str, str]] = {}
+    practice: dict[str, str] = {}
     placement: dict[str, dict[str, Any]] = {}
     for entry in entries:
         hr, lr = degrade_rgb(entry.load(), scale, protocol, entry.id)
@@ -167,12 +209,11 @@ def create_study(
             hr_c = hr[cut]
             views = {REF_LABEL: ref[cut], HR_LABEL: hr_c, BLUR_LABEL: blurred(hr_c, sentinel_blur_sigma)}
             views |= {lab: sr[cut] for lab, sr in srs.items()}
-            images[stim] = {}
             placement[stim] = {"image": entry.id, "y": y, "x": x, "h": cy, "w": cx}
-            for lab, pixels in views.items():
-                rel = f"{stim}/{_file_name(seed, stim, lab)}"
-                write_image(out / IMAGES_DIR / rel, np.ascontiguousarray(pixels))
-                images[stim][lab] = rel
+            images[stim] = {lab: f"{stim}/{_file_name(secret, stim, lab)}" for lab in views}
+            write_padded({lab: out / IMAGES_DIR / rel for lab, rel in images[stim].items()}, views)
+            if design.practice and not practice:
+                practice = _practice(out, secret, views, secrets.randbelow(2))
     plan = make_plan(
         sorted(images),
         labs,
@@ -184,9 +225,20 @@ def create_study(
     )
     plan.images = images
     plan.windows = placement
+    plan.practice = practice
     plan.save(out / PLAN_FILE)
     spec.save(out)  # written last: a folder with study.json is complete
     return spec
+
+
+def _practice(out: Path, secret: bytes, views: dict[str, np.ndarray], hr_left: int) -> dict[str, str]:
+    """The practice screen: a mirrored copy of one stimulus's reference, HR and blurred HR (its files match no
+    study image byte for byte); ``answer`` is the side of the sharp HR."""
+    mirrored = {k: np.ascontiguousarray(views[k][:, ::-1]) for k in (REF_LABEL, HR_LABEL, BLUR_LABEL)}
+    rel = {k: f"practice/{_file_name(secret, '@practice', k)}" for k in mirrored}
+    write_padded({k: out / IMAGES_DIR / r for k, r in rel.items()}, mirrored)
+    left, right = (HR_LABEL, BLUR_LABEL) if hr_left else (BLUR_LABEL, HR_LABEL)
+    return {"ref": rel[REF_LABEL], "left": rel[left], "right": rel[right], "answer": "left" if hr_left else "right"}
 
 
 def load_plan(folder: str | Path) -> Plan:

@@ -60,13 +60,15 @@ class Trial:
 @dataclass
 class Plan:
     """All trials by slot; ``images`` maps stimulus -> label (method, ``ref``, ``@hr``, ``@blurred``) -> path and
-    ``windows`` stimulus -> ``{"image": id, "y": top, "x": left, "h": height, "w": width}`` in HR pixels."""
+    ``windows`` stimulus -> ``{"image": id, "y": top, "x": left, "h": height, "w": width}`` in HR pixels;
+    ``practice`` the practice screen's image paths (``ref``, ``left``, ``right``) and its ``answer`` side."""
 
     seed: int
     workers_per_pair: int
     slots: list[list[Trial]]
     images: dict[str, dict[str, str]] = field(default_factory=dict)
     windows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    practice: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_slots(self) -> int:
@@ -91,6 +93,7 @@ class Plan:
             "workers_per_pair": self.workers_per_pair,
             "images": self.images,
             "windows": self.windows,
+            "practice": self.practice,
             "slots": [[asdict(t) for t in s] for s in self.slots],
         }
 
@@ -102,6 +105,7 @@ class Plan:
             [[Trial(**t) for t in s] for s in d["slots"]],
             {k: dict(v) for k, v in d.get("images", {}).items()},
             {k: dict(v) for k, v in d.get("windows", {}).items()},
+            dict(d.get("practice", {})),
         )
 
     def save(self, path: Path) -> None:

@@ -1,8 +1,10 @@
 """The versioned study spec (``study.json``): every choice of a study, written before any data is collected.
 
 The spec records the dataset, scale, protocol, methods, how images are cut (full images or seeded crops), the
-trial plan parameters (workers per pair, sentinels, repeats, seed) and the quality-control exclusion rules, so the
-analysis applies rules declared before data collection (pre-registration style).
+trial plan parameters (workers per pair, sentinels, repeats, seed) and the researcher's validated study design
+(:class:`~srbench.study.design.StudyDesign`: texts, ethics, pay, platforms, slot policy, display and the
+quality-control exclusion rules), so the analysis applies rules declared before data collection
+(pre-registration style) and the results carry the texts workers saw.
 """
 
 from __future__ import annotations
@@ -15,39 +17,18 @@ from typing import Any
 
 from srbench.atomic import atomic_path
 from srbench.errors import ConfigError, DataError
+from srbench.study.design import StudyDesign, validated
+from srbench.study.display import DisplayPolicy
+from srbench.study.qc import QcPolicy
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2
 SPEC_FILE = "study.json"
 PLAN_FILE = "plan.json"
 IMAGES_DIR = "images"
 DB_FILE = "responses.sqlite"
 
 
-@dataclass(frozen=True)
-class QCRules:
-    """Exclusion rules, declared before data collection.
-
-    Attributes:
-        min_sentinel_accuracy: a worker is excluded if their share of correct sentinel answers is below this.
-        min_repeat_consistency: excluded if the share of repeated trials answered with the same method is below.
-        min_median_rt_ms: excluded if their median response time is below this (clicking through).
-        max_trial_rt_ms: single responses slower than this are dropped (the worker was away), not the worker.
-        require_complete: workers who did not finish their trials are excluded.
-    """
-
-    min_sentinel_accuracy: float = 0.75
-    min_repeat_consistency: float = 0.5
-    min_median_rt_ms: float = 300.0
-    max_trial_rt_ms: float = 60_000.0
-    require_complete: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("min_sentinel_accuracy", "min_repeat_consistency"):
-            v = getattr(self, name)
-            if not 0.0 <= v <= 1.0:
-                raise ConfigError(f"QC rule {name}={v} must lie in [0, 1]")
-        if self.min_median_rt_ms < 0 or self.max_trial_rt_ms <= 0:
-            raise ConfigError("QC rules min_median_rt_ms must be >= 0 and max_trial_rt_ms > 0")
+QCRules = QcPolicy  # the QC rules of a study: srbench.study.qc.QcPolicy
 
 
 @dataclass(frozen=True)
@@ -75,7 +56,7 @@ class StudySpec:
     sentinel_blur_sigma: float = 4.0
     seed: int = 0
     completion_code: str = ""
-    qc: QCRules = field(default_factory=QCRules)
+    design: StudyDesign = field(default_factory=StudyDesign)
     version: int = SPEC_VERSION
     srbench_version: str = ""
     created: str = ""
@@ -94,16 +75,33 @@ class StudySpec:
         if self.crop and self.crop % self.scale:
             raise ConfigError(f"--crop {self.crop} must be a multiple of the scale {self.scale}")
 
+    @property
+    def qc(self) -> QcPolicy:
+        """The declared exclusion rules (``design.qc``)."""
+        return self.design.qc
+
+    @property
+    def display(self) -> DisplayPolicy:
+        """The display policy (``design.display``)."""
+        return self.design.display
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d["design"] = self.design.model_dump(mode="json")
+        for k in ("methods", "labels", "images"):
+            d[k] = list(d[k])
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudySpec:
         d = dict(d)
         version = d.get("version")
         if version != SPEC_VERSION:
-            raise ConfigError(f"study spec version {version!r} is not supported (this srbench reads {SPEC_VERSION})")
-        d["qc"] = QCRules(**d.get("qc", {}))
+            raise ConfigError(
+                f"study spec version {version!r} is not supported (this srbench reads {SPEC_VERSION}); "
+                "re-create the study with this srbench"
+            )
+        d["design"] = validated(StudyDesign, d.get("design", {}), f"{SPEC_FILE} design")
         for k in ("methods", "labels", "images"):
             d[k] = tuple(d.get(k, ()))
         names = {f.name for f in dataclasses.fields(cls)}

@@ -1,5 +1,6 @@
 """Study fixtures: one small demo study (2 images x 2 crops of 32 px, bicubic vs nearest, x4), copied per test so
-every test gets its own database."""
+every test gets its own database. It admits the anonymous ``web`` platform next to MTurk and Prolific (a lab
+study); tests of production studies narrow ``platforms`` with :func:`study_helpers.set_design`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from srbench.study.create import create_study
+from srbench.study.design import StudyDesign
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +29,7 @@ def study_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sentinels_per_worker=1,
         repeats_per_worker=1,
         seed=3,
+        design=StudyDesign(platforms=("web", "mturk", "prolific")),
     )
     return folder
 

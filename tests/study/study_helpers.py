@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -15,9 +16,10 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from srbench.study.design import StudyDesign, validated
 from srbench.study.plan import Plan, make_plan
 from srbench.study.server import make_app
-from srbench.study.spec import PLAN_FILE
+from srbench.study.spec import PLAN_FILE, load_spec
 
 ADMIN = "admin-token-for-tests-0123456789"
 
@@ -92,3 +94,30 @@ def server_process(folder: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def set_design(folder: Path, **updates: object) -> None:
+    """Change the study design stored in ``folder``'s study.json (e.g. ``platforms=("mturk",)``)."""
+    spec = load_spec(folder)
+    design = validated(StudyDesign, spec.design.model_dump() | updates, "test")
+    dataclasses.replace(spec, design=design).save(folder)
+
+
+def mturk_ids(i: int, assignment: int = 0) -> dict[str, str]:
+    """Start-body fields of MTurk worker ``i`` in its ``assignment``-th HIT, in MTurk's ID formats."""
+    return {
+        "platform": "mturk",
+        "external_id": f"A{i:013d}",
+        "assignment_id": f"3ASSIGN{i:011d}{assignment:012d}",
+        "hit_id": f"3HIT{assignment:026d}",
+    }
+
+
+def prolific_ids(i: int, session: int = 0) -> dict[str, str]:
+    """Start-body fields of Prolific participant ``i`` in its ``session``-th submission (24-digit hex ids)."""
+    return {
+        "platform": "prolific",
+        "external_id": f"{i:024x}",
+        "study_id": "5" * 24,
+        "session_id": f"{(1 << 90) + i * 1000 + session:024x}",
+    }

@@ -62,3 +62,25 @@ def test_user_mistakes_exit_2_with_one_line(
     with pytest.raises(SystemExit) as exc:
         main()
     assert exc.value.code == 2 and "no trial plan" in capsys.readouterr().err
+
+
+def test_deployment_mistakes_end_in_one_line_and_status_2(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from srbench.testing.cli import assert_one_line_error, run_cli
+
+    bad = tmp_path / "design.yaml"
+    bad.write_text("platforms: [mturk, myspace]\n")
+    code, _, err = run_cli(["study", "create", str(tmp_path / "s"), "--spec", str(bad)], monkeypatch, capsys)
+    assert_one_line_error(code, err, str(bad), "platforms.1")
+    code, _, err = run_cli(["study", "export", str(study), "--url", "https://x.example/"], monkeypatch, capsys)
+    assert_one_line_error(code, err, "anonymous web platform", "--platform mturk")
+    code, _, err = run_cli(["study", "publish", str(study), "--url", "https://x.example/"], monkeypatch, capsys)
+    assert_one_line_error(code, err, "--mturk")
+    code, _, err = run_cli(["study", "slots", "list", str(study)], monkeypatch, capsys)
+    assert_one_line_error(code, err, "no study database")
+    cert = tmp_path / "cert.pem"
+    code, _, err = run_cli(["study", "serve", str(study), "--ssl-certfile", str(cert)], monkeypatch, capsys)
+    assert_one_line_error(code, err, "--ssl-keyfile")
+    code, _, err = run_cli(["study", "serve", str(tmp_path / "nothing")], monkeypatch, capsys)
+    assert_one_line_error(code, err, "no study spec")

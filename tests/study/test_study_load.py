@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from study_helpers import replan, server_process
+from study_helpers import prolific_ids, replan, server_process, set_design
 
 from srbench.study.spec import DB_FILE
 
@@ -24,7 +24,7 @@ async def _worker(client: httpx.AsyncClient, i: int, latencies: list[float]) -> 
         assert r.status_code == 200, r.text
         return r.json()
 
-    s = await post("api/start", {"consent": True, "platform": "prolific", "external_id": f"load{i:03d}"})
+    s = await post("api/start", {"consent": True, **prolific_ids(i)})
     token, state, sent = s["token"], s["next"], []
     while not state["done"]:
         choice = "left" if (i + state["trial"]["position"]) % 2 else "right"
@@ -48,6 +48,7 @@ async def _run(url: str, latencies: list[float]) -> list[list[tuple[str, str]]]:
 def test_fifty_concurrent_workers_every_vote_stored_exactly_once(study: Path) -> None:
     plan = replan(study, workers_per_pair=13, trials_per_worker=1, sentinels_per_worker=2, repeats_per_worker=0)
     assert plan.n_slots >= WORKERS
+    set_design(study, rate_limit={"starts_per_client": WORKERS})  # all 50 come from 127.0.0.1
     latencies: list[float] = []
     with server_process(study) as (url, _):
         t0 = time.perf_counter()
@@ -63,7 +64,7 @@ def test_fifty_concurrent_workers_every_vote_stored_exactly_once(study: Path) ->
         "SELECT w.external_id, r.trial_id, r.choice FROM responses r JOIN workers w USING (worker_id)"
     ).fetchall()
     con.close()
-    expected = {(f"load{i:03d}", t, c) for i, s in enumerate(sent) for t, c in s}
+    expected = {(f"{i:024x}", t, c) for i, s in enumerate(sent) for t, c in s}
     assert len(rows) == len(expected) == sum(len(s) for s in sent)
     assert set(rows) == expected
     assert wall < 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import warnings
 from pathlib import Path
@@ -13,7 +14,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from study_helpers import ADMIN
+from study_helpers import ADMIN, mturk_ids, prolific_ids
 
 from srbench.study.create import load_plan
 from srbench.study.server import MAX_BODY, make_app
@@ -46,7 +47,7 @@ def _answer(client: TestClient, token: str, state: dict[str, Any], choice: str =
 
 
 def test_a_worker_completes_the_study_and_every_answer_is_stored_once(client: TestClient, study: Path) -> None:
-    s = _start(client, platform="prolific", external_id="P123", study_id="S1", session_id="X9")
+    s = _start(client, **prolific_ids(1))
     token, state = s["token"], s["next"]
     n = 0
     while not state["done"]:
@@ -133,12 +134,12 @@ def test_oversized_bodies_are_rejected_with_413(client: TestClient, study: Path)
 def test_start_requires_consent_and_refuses_previews_and_taken_ids(client: TestClient, study: Path) -> None:
     assert client.post("/api/start", json={}).status_code == 422
     assert client.post("/api/start", json={"consent": False}).status_code == 422
-    pv = {"consent": True, "platform": "mturk", "external_id": "W1", "assignment_id": "ASSIGNMENT_ID_NOT_AVAILABLE"}
+    pv = {"consent": True, **mturk_ids(1), "assignment_id": "ASSIGNMENT_ID_NOT_AVAILABLE"}
     assert client.post("/api/start", json=pv).status_code == 409
-    first = _start(client, platform="mturk", external_id="W1", assignment_id="A1")
-    taken = {"consent": True, "platform": "mturk", "external_id": "W1"}
+    first = _start(client, **mturk_ids(1))
+    taken = {"consent": True, **mturk_ids(1)}  # the same assignment from another browser (no token)
     assert client.post("/api/start", json=taken).status_code == 409
-    resumed = _start(client, platform="mturk", external_id="W1", token=first["token"])
+    resumed = _start(client, **mturk_ids(1), token=first["token"])
     assert resumed["resumed"] and resumed["next"] == first["next"]
     assert client.post("/api/start", json={"consent": True, "external_id": "../../etc"}).status_code == 422
     assert client.post("/api/start", json={"consent": True, "group": 999}).status_code == 404
@@ -197,3 +198,22 @@ def test_the_page_keeps_images_at_natural_size_with_pixelated_rendering(client: 
     assert "image-rendering: pixelated" in page and "consent" in page
     js = client.get("/static/study.js").text
     assert "img.width = spec.width" in js and "ArrowLeft" in js
+
+
+def test_info_gives_the_design_texts_and_a_practice_screen_that_is_never_recorded(
+    client: TestClient, study: Path
+) -> None:
+    info = client.get("/api/info").json()
+    design = load_spec(study).design
+    assert (info["title"], info["consent"], info["minutes"]) == (design.title, design.consent, design.minutes)
+    assert info["pay"] == {"amount": "1.00", "currency": "USD"} and info["display"] == {}
+    practice = info["practice"]
+    assert practice["answer"] in ("left", "right")
+    plan = load_plan(study)
+    shown = {v for views in plan.images.values() for v in views.values()}
+    for k in ("ref", "left", "right"):
+        url = practice[k]["url"]
+        assert url.removeprefix("images/") not in shown  # its own files, not a study image's
+        assert client.get("/" + url).status_code == 200
+    assert "completion_code" not in json.dumps(info) and load_spec(study).completion_code not in json.dumps(info)
+    assert _count(study) == 0

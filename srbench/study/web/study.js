@@ -3,25 +3,15 @@
 // Every answer is committed by the server before the next trial is shown; a retried answer is stored once.
 (function () {
   const params = new URLSearchParams(location.search);
-  const KEY = "srbench-study-token:" + location.pathname;
-  const MTURK_SUBMIT = ["https://www.mturk.com", "https://workersandbox.mturk.com"];
+  const P = window.SrbenchPlatform;  // identity, saved session, design texts, completion (platform.js)
+  const KEY = P.storageKey();
   const $ = (id) => document.getElementById(id);
   let token = localStorage.getItem(KEY);
   let current = null;
   let shownAt = 0;
   let busy = true;
-
-  function platformInfo() {
-    if (params.get("PROLIFIC_PID")) {
-      return { platform: "prolific", external_id: params.get("PROLIFIC_PID"),
-               study_id: params.get("STUDY_ID") || "", session_id: params.get("SESSION_ID") || "" };
-    }
-    if (params.get("workerId")) {
-      return { platform: "mturk", external_id: params.get("workerId"),
-               assignment_id: params.get("assignmentId") || "", hit_id: params.get("hitId") || "" };
-    }
-    return { platform: "web", external_id: "" };
-  }
+  let info = null;
+  let practiceAnswer = null;
 
   function showError(msg) { $("error").textContent = msg; $("error").classList.remove("hidden"); }
 
@@ -62,6 +52,7 @@
   }
 
   async function choose(side) {
+    if (practiceAnswer && !busy) { const f = practiceAnswer; practiceAnswer = null; f(side); return; }
     if (busy || !current) return;
     busy = true;
     const body = { token: token, trial_id: current.trial_id, choice: side,
@@ -79,41 +70,40 @@
   function finish(state) {
     section("done");
     $("code").textContent = state.completion_code;
-    const info = platformInfo();
-    const votes = JSON.stringify(state.votes);
-    if (window.parent !== window) {
-      window.parent.postMessage({ type: "srbench-study-complete", completion_code: state.completion_code,
-                                  votes: votes }, "*");
-    }
-    const submitTo = params.get("turkSubmitTo");
-    if (info.platform === "mturk" && submitTo && MTURK_SUBMIT.includes(submitTo.replace(/\/$/, ""))) {
-      const form = document.createElement("form");
-      form.method = "POST";
-      form.action = submitTo.replace(/\/$/, "") + "/mturk/externalSubmit";
-      for (const [k, v] of [["assignmentId", info.assignment_id], ["completion_code", state.completion_code],
-                            ["votes", votes]]) {
-        const input = document.createElement("input");
-        input.type = "hidden"; input.name = k; input.value = v; form.appendChild(input);
-      }
-      const b = document.createElement("button"); b.textContent = "Submit the HIT"; form.appendChild(b);
-      $("platform").appendChild(form);
-    } else if (state.completion_url) {
-      const a = document.createElement("a");
-      a.href = state.completion_url; a.textContent = "Return to Prolific to finish";
-      $("platform").appendChild(a);
-    }
+    P.finish(state, $("platform"));
+  }
+
+  // The practice screen (design `practice`): HR against a blurred copy, with feedback; nothing is recorded.
+  async function practice(p) {
+    busy = true;
+    $("trial").style.visibility = "hidden";
+    section("trial");
+    await Promise.all([setImage($("ref"), p.ref), setImage($("img-left"), p.left), setImage($("img-right"), p.right)]);
+    $("progress").textContent = "Practice screen (not recorded)";
+    $("trial").style.visibility = "visible";
+    const side = await new Promise((resolve) => { practiceAnswer = resolve; busy = false; });
+    busy = true;
+    const note = $("practice-note");
+    note.textContent = side === p.answer ? "Correct: that is the sharp image." :
+      "The other image was the sharp one. On check screens, pick the sharp image.";
+    note.classList.remove("hidden");
+    await new Promise((r) => setTimeout(r, 1500));
+    note.classList.add("hidden");
   }
 
   async function start() {
     $("start").disabled = true;
     const group = params.get("group");
-    const body = Object.assign(platformInfo(), { consent: true, token: token || "",
+    const body = Object.assign(P.identity(), { consent: true, token: token || "",
                                                  pixel_ratio: window.devicePixelRatio || 1 });
     if (group !== null && /^\d+$/.test(group)) body.group = parseInt(group, 10);
     try {
       const r = await api("api/start", body);
       token = r.token;
       localStorage.setItem(KEY, token);
+      if (!r.resumed && info && info.practice && !r.next.done && r.next.trial.position === 0) {
+        await practice(info.practice);
+      }
       await show(r.next);
     } catch (e) { showError(e.message); $("start").disabled = false; }
   }
@@ -127,9 +117,13 @@
   $("consent").addEventListener("change", () => { $("start").disabled = !$("consent").checked; });
   $("start").addEventListener("click", start);
 
-  if (params.get("assignmentId") === "ASSIGNMENT_ID_NOT_AVAILABLE") {  // MTurk preview: look, do not start
+  fetch("api/info").then((r) => r.json()).then((d) => { info = d; P.renderIntro(d); }).catch(() => {});
+  if (P.preview()) {  // MTurk preview: read the instructions, do not start
     $("consent").disabled = true; $("preview").classList.remove("hidden");
   } else if (token) {  // resume after a reload or a server restart
-    api("api/next", { token: token }).then(show).catch(() => { localStorage.removeItem(KEY); token = null; });
+    api("api/next", { token: token }).then(show).catch((e) => {
+      localStorage.removeItem(KEY); token = null;
+      if (e.status === 410) showError(e.message);
+    });
   }
 })();
