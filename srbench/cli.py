@@ -6,6 +6,7 @@ exits with status 2, without a traceback.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from rich.table import Table
 
 from srbench import __version__
 from srbench.config import data_root as resolve_data_root
-from srbench.errors import ConfigError, SrbenchError
+from srbench.errors import ConfigError, SrbenchError, access_error
 
 app = typer.Typer(
     name="srbench",
@@ -169,6 +170,7 @@ def eval_cmd(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Score SR methods on datasets; prints a table of means and writes per-image rows with --output."""
+    from srbench.atomic import check_writable
     from srbench.data.datasets import resolve_datasets
     from srbench.device import resolve_device
     from srbench.evaluate import evaluate
@@ -208,6 +210,10 @@ def eval_cmd(
     dev = resolve_device(device)
     datasets = resolve_datasets(names, root)
     result_store = ResultStore(store) if use_store else None
+    if output is not None:
+        check_writable(output)  # fail now, in one line, rather than after the first finished group
+    if result_store is not None:
+        check_writable(result_store.root, folder=True)
     if dataset is None and root is None:
         err.print("[dim]no data root configured (--data-root / SRBENCH_DATA): using the embedded demo dataset[/dim]")
     try:
@@ -395,8 +401,19 @@ def main() -> None:
     try:
         app()
     except SrbenchError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        _print_error(exc)
+    except OSError as exc:  # a file the OS refused that no command anticipated: still one line naming it
+        if exc.filename is None or exc.errno not in _ACCESS_ERRNOS:
+            raise
+        _print_error(access_error(exc.filename, "access", exc))
+
+
+_ACCESS_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EISDIR, errno.EEXIST)
+
+
+def _print_error(exc: SrbenchError) -> None:
+    err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+    sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":
