@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -236,7 +237,7 @@ def eval_cmd(
     except KeyboardInterrupt:
         where = " and ".join(str(p) for p in (output, result_store.root if result_store else None) if p is not None)
         saved = f"; finished groups are saved in {where}, re-run the same command to resume" if where else ""
-        err.print(f"[red]interrupted[/red]{saved}")
+        err.print(f"[red]interrupted[/red]{escape(saved)}", soft_wrap=True, highlight=False)
         raise typer.Exit(130) from None
     table = means(result.rows, metrics)
     shaved = "scale" if proto.shave == -1 else proto.shave
@@ -397,9 +398,20 @@ app.command("upscale", help="Upscale an image or a folder with any method (tiled
 
 
 def main() -> None:
-    """Console entry point: runs the app and turns user errors into one line and exit status 2."""
+    """Console entry point: runs the app and turns user errors into one line and exit status 2.
+
+    After Ctrl-C (exit status 130) the process ends at once, even while an evaluation worker thread is still
+    inside a stage: everything finished is already written (atomically), and Python would otherwise wait for
+    the thread at exit.
+    """
     try:
         app()
+    except SystemExit as exc:
+        if exc.code == 130 and any(t.name.startswith("srbench-") and t.is_alive() for t in threading.enumerate()):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise
     except SrbenchError as exc:
         _print_error(exc)
     except OSError as exc:  # a file the OS refused that no command anticipated: still one line naming it
