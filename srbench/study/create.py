@@ -15,6 +15,7 @@ import datetime as _dt
 import hashlib
 import re
 import secrets
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import torch
 from scipy.ndimage import gaussian_filter
 
 import srbench
+from srbench.atomic import check_writable
 from srbench.data.datasets import resolve_dataset
 from srbench.data.imageio import read_image, write_image
 from srbench.errors import ConfigError, DataError
@@ -117,12 +119,51 @@ def create_study(
     data_root: Path | None = None,
     name: str | None = None,
 ) -> StudySpec:
-    """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring)."""
+    """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring).
+
+    A creation that fails (a bad method, an unreadable image, Ctrl-C, ...) removes what it wrote: the folder if
+    it made it, else the ``images/`` and ``plan.json`` it added, so no half-made study is left behind.
+    """
     out = Path(folder)
     if (out / DB_FILE).exists():
         raise ConfigError(f"{out} already holds collected responses ({DB_FILE}); pick a new study folder")
     if (out / SPEC_FILE).exists():
         raise ConfigError(f"{out} already holds a study; pick a new folder (or delete it if nothing was collected)")
+    check_writable(out, folder=True)
+    made = [out] if not out.exists() else [p for p in (out / IMAGES_DIR, out / PLAN_FILE) if not p.exists()]
+    try:
+        return _create(out, dataset, scale, methods, labels, protocol, crop, crops_per_image, max_images,
+                       workers_per_pair, trials_per_worker, sentinels_per_worker, repeats_per_worker,
+                       sentinel_blur_sigma, seed, qc, data_root, name)  # fmt: skip
+    except BaseException:
+        for p in made:
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+        raise
+
+
+def _create(
+    out: Path,
+    dataset: str,
+    scale: int,
+    methods: Sequence[str],
+    labels: Sequence[str] | None,
+    protocol: str,
+    crop: int,
+    crops_per_image: int,
+    max_images: int,
+    workers_per_pair: int,
+    trials_per_worker: int,
+    sentinels_per_worker: int,
+    repeats_per_worker: int,
+    sentinel_blur_sigma: float,
+    seed: int,
+    qc: QCRules | None,
+    data_root: Path | None,
+    name: str | None,
+) -> StudySpec:
     get_protocol(protocol)
     resolved = [resolve_method(m) for m in methods]
     labs = tuple(labels) if labels else tuple(m.name for m in resolved)
