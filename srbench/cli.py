@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,6 +32,27 @@ from rich.table import Table
 from srbench import __version__
 from srbench.config import data_root as resolve_data_root
 from srbench.errors import ConfigError, SrbenchError, access_error
+
+
+def _readable_list_types() -> None:
+    """Typer prints the type of a repeatable parameter as ``<list[str]>``; show ``<str>...`` instead.
+
+    Options set a ``metavar`` of their own; this covers positional arguments (``datasets fetch [NAME]...``).
+    """
+    param = getattr(getattr(typer, "core", None), "_TyperParameter", None)
+    original = getattr(param, "display_type", None)
+    if param is None or original is None or getattr(original, "_srbench", False):
+        return
+
+    def display_type(self: Any, ctx: Any) -> Any:
+        text = original(self, ctx)
+        return re.sub(r"^<list\[(.+)\]>$", r"<\1>...", text) if isinstance(text, str) else text
+
+    display_type._srbench = True  # type: ignore[attr-defined]
+    param.display_type = display_type
+
+
+_readable_list_types()
 
 app = typer.Typer(
     name="srbench",
