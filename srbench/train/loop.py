@@ -173,6 +173,18 @@ class _DeferredInterrupt:
         if self._enabled:
             signal.signal(signal.SIGINT, self._previous)
 
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Ctrl-C raises at once meanwhile (e.g. while a confirmation prompt waits for the user)."""
+        if not self._enabled:
+            yield
+            return
+        signal.signal(signal.SIGINT, self._previous)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self._handler)
+
 
 def _remove_unfinished_run(out: Path, existed: bool) -> None:
     """After a run failed before its first checkpoint: remove the files it wrote, and ``out`` if it made it."""
@@ -644,7 +656,8 @@ def _train(
                         _device_name(device), timed,
                     )  # fmt: skip
                     bar.stop()
-                    on_estimate(estimate)  # may raise (the user declined): the run is removed, nothing was saved
+                    with interrupt.suspended():  # may raise (declined, Ctrl-C): the run is removed, nothing saved
+                        on_estimate(estimate)
                     bar.start()
                     t_window = time.perf_counter()
             if interrupt.requested:

@@ -158,3 +158,14 @@ def test_train_help_shows_the_recipe_defaults_and_the_trainable_models(monkeypat
     for needle in ("--output", "johnson2016: 288", "srcnn: 96", "johnson2016: 200000", "johnson, srcnn", "auto"):
         assert needle in text, needle
     assert "<list" not in text and "--out " not in text
+
+
+def test_ctrl_c_at_the_confirmation_prompt_stops_at_once_and_leaves_nothing(data_dir, tmp_path) -> None:
+    def prompt(estimate: RunEstimate) -> None:
+        signal.raise_signal(signal.SIGINT)  # the user answers the question with Ctrl-C
+        raise AssertionError("Ctrl-C at the prompt must stop the run at once")
+
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny(), [data_dir], out, progress=False, on_estimate=prompt)
+    assert not out.exists()
