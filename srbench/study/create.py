@@ -12,11 +12,12 @@ answer is obviously right. File names are hashes, so a worker cannot read the me
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import re
 import secrets
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,32 @@ def _file_name(seed: int, stimulus: str, label: str) -> str:
     return hashlib.sha256(f"{seed}\0{stimulus}\0{label}".encode()).hexdigest()[:16] + ".png"
 
 
+def _removes_a_failed_study(create: Callable[..., StudySpec]) -> Callable[..., StudySpec]:
+    """A creation that fails (a bad method, an unreadable image, Ctrl-C, ...) removes what it wrote: the study
+    folder if it made it, else the ``images/`` and ``plan.json`` it added, so no half-made study is left behind.
+    An unwritable folder is refused before any image is made."""
+
+    @functools.wraps(create)
+    def wrapper(folder: str | Path, *args: object, **kwargs: object) -> StudySpec:
+        out = Path(folder)
+        if not (out / SPEC_FILE).exists() and not (out / DB_FILE).exists():
+            check_writable(out, folder=True)
+        made = [out] if not out.exists() else [p for p in (out / IMAGES_DIR, out / PLAN_FILE) if not p.exists()]
+        try:
+            return create(folder, *args, **kwargs)
+        except BaseException:
+            if not (out / SPEC_FILE).exists():  # never touch a finished study (create refuses to overwrite one)
+                for p in made:
+                    if p.is_dir():
+                        shutil.rmtree(p, ignore_errors=True)
+                    else:
+                        p.unlink(missing_ok=True)
+            raise
+
+    return wrapper
+
+
+@_removes_a_failed_study
 def create_study(
     folder: str | Path,
     dataset: str,
@@ -119,51 +146,12 @@ def create_study(
     data_root: Path | None = None,
     name: str | None = None,
 ) -> StudySpec:
-    """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring).
-
-    A creation that fails (a bad method, an unreadable image, Ctrl-C, ...) removes what it wrote: the folder if
-    it made it, else the ``images/`` and ``plan.json`` it added, so no half-made study is left behind.
-    """
+    """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring)."""
     out = Path(folder)
     if (out / DB_FILE).exists():
         raise ConfigError(f"{out} already holds collected responses ({DB_FILE}); pick a new study folder")
     if (out / SPEC_FILE).exists():
         raise ConfigError(f"{out} already holds a study; pick a new folder (or delete it if nothing was collected)")
-    check_writable(out, folder=True)
-    made = [out] if not out.exists() else [p for p in (out / IMAGES_DIR, out / PLAN_FILE) if not p.exists()]
-    try:
-        return _create(out, dataset, scale, methods, labels, protocol, crop, crops_per_image, max_images,
-                       workers_per_pair, trials_per_worker, sentinels_per_worker, repeats_per_worker,
-                       sentinel_blur_sigma, seed, qc, data_root, name)  # fmt: skip
-    except BaseException:
-        for p in made:
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
-        raise
-
-
-def _create(
-    out: Path,
-    dataset: str,
-    scale: int,
-    methods: Sequence[str],
-    labels: Sequence[str] | None,
-    protocol: str,
-    crop: int,
-    crops_per_image: int,
-    max_images: int,
-    workers_per_pair: int,
-    trials_per_worker: int,
-    sentinels_per_worker: int,
-    repeats_per_worker: int,
-    sentinel_blur_sigma: float,
-    seed: int,
-    qc: QCRules | None,
-    data_root: Path | None,
-    name: str | None,
-) -> StudySpec:
     get_protocol(protocol)
     resolved = [resolve_method(m) for m in methods]
     labs = tuple(labels) if labels else tuple(m.name for m in resolved)
