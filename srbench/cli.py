@@ -6,12 +6,15 @@ exits with status 2, without a traceback.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,7 +31,28 @@ from rich.table import Table
 
 from srbench import __version__
 from srbench.config import data_root as resolve_data_root
-from srbench.errors import ConfigError, SrbenchError
+from srbench.errors import ConfigError, SrbenchError, access_error
+
+
+def _readable_list_types() -> None:
+    """Typer prints the type of a repeatable parameter as ``<list[str]>``; show ``<str>...`` instead.
+
+    Options set a ``metavar`` of their own; this covers positional arguments (``datasets fetch [NAME]...``).
+    """
+    param = getattr(getattr(typer, "core", None), "_TyperParameter", None)
+    original = getattr(param, "display_type", None)
+    if param is None or original is None or getattr(original, "_srbench", False):
+        return
+
+    def display_type(self: Any, ctx: Any) -> Any:
+        text = original(self, ctx)
+        return re.sub(r"^<list\[(.+)\]>$", r"<\1>...", text) if isinstance(text, str) else text
+
+    display_type._srbench = True  # type: ignore[attr-defined]
+    param.display_type = display_type
+
+
+_readable_list_types()
 
 app = typer.Typer(
     name="srbench",
@@ -46,7 +70,7 @@ err = Console(stderr=True)
 DataRootOpt = Annotated[
     Path | None,
     typer.Option(
-        "--data-root", help="Folder holding set5/, set14/, bsd100/ (default: $SRBENCH_DATA).", show_default=False
+        "--data-root", metavar="DIR", help="Folder holding set5/, set14/, bsd100/.", show_default="$SRBENCH_DATA"
     ),
 ]
 
@@ -54,9 +78,33 @@ DataRootOpt = Annotated[
 WeightsRootOpt = Annotated[
     Path | None,
     typer.Option(
-        "--weights-root", help="Folder holding srcnn/, vgg16/ (default: $SRBENCH_WEIGHTS).", show_default=False
+        "--weights-root", metavar="DIR", help="Folder holding srcnn/, vgg16/.", show_default="$SRBENCH_WEIGHTS"
     ),
 ]
+
+
+DeviceOpt = Annotated[str, typer.Option("--device", metavar="DEVICE", help="auto, cpu or cuda[:N].")]
+"""``--device``, the same in every command (default ``auto``)."""
+
+
+def _method_names() -> list[str]:
+    """Registered method names, for help texts."""
+    from srbench.methods import METHODS
+
+    return METHODS.names()
+
+
+def _metric_names() -> list[str]:
+    """Registered metric names, for help texts."""
+    from srbench.metrics import METRICS
+
+    return METRICS.names()
+
+
+def _dataset_names() -> list[str]:
+    from srbench.data.datasets import CATALOGUED
+
+    return [*CATALOGUED, "demo"]
 
 
 def _export_weights_root(option: Path | None) -> None:
@@ -121,54 +169,112 @@ def _default_datasets(root: Path | None) -> list[str]:
 def eval_cmd(
     dataset: Annotated[
         list[str] | None,
-        typer.Option("--dataset", "-d", help="Dataset name (set5, set14, bsd100, demo) or a folder of HR images."),
+        typer.Option(
+            "--dataset",
+            "-d",
+            metavar="NAME|DIR",
+            help=f"Dataset ({', '.join(_dataset_names())}) or a folder of HR images; repeatable.",
+            show_default="every dataset present under the data root, else demo",
+        ),
     ] = None,
-    scale: Annotated[list[int] | None, typer.Option("--scale", "-s", help="Scale factor: 2, 3, 4 or 8.")] = None,
+    scale: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--scale", "-s", metavar="SCALE", help="Scale factor: 2, 3, 4 or 8; repeatable.", show_default="4"
+        ),
+    ] = None,
     method: Annotated[
-        list[str] | None, typer.Option("--method", "-m", help="Registered method (bicubic, nearest).")
+        list[str] | None,
+        typer.Option(
+            "--method",
+            "-m",
+            metavar="METHOD",
+            help=f"Method: {', '.join(_method_names())} (`srbench methods`), or a .safetensors file; repeatable.",
+            show_default="bicubic, nearest; none with --sr-dir",
+        ),
     ] = None,
     sr_dir: Annotated[
         list[Path] | None,
-        typer.Option("--sr-dir", help="Folder of SR outputs of an external method, named after the HR images."),
+        typer.Option(
+            "--sr-dir",
+            metavar="DIR",
+            help="Folder of SR outputs of an external method, named after the HR images; repeatable.",
+            show_default=False,
+        ),
     ] = None,
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", help="psnr, ssim, fsim, vif (default: these four), lpips, dists (RGB, VGG-based)."),
+        typer.Option(
+            "--metric",
+            metavar="METRIC",
+            help=f"Metric: {', '.join(_metric_names())} (`srbench metrics`); repeatable.",
+            show_default="psnr, ssim, fsim, vif",
+        ),
     ] = None,
-    protocol: Annotated[str, typer.Option(help="Protocol preset (see `srbench protocols`).")] = "standard",
-    degradation: Annotated[str | None, typer.Option(help="Override: bicubic or blur-bicubic.")] = None,
-    y_rounding: Annotated[str | None, typer.Option(help="Override: round (uint8 rgb2ycbcr) or float.")] = None,
-    grayscale: Annotated[str | None, typer.Option(help="Override: as-y or replicate.")] = None,
-    shave: Annotated[int | None, typer.Option(help="Override: border pixels to drop (default: the scale).")] = None,
-    histmatch: Annotated[str | None, typer.Option(help="Override: none, rgb or y histogram matching.")] = None,
+    protocol: Annotated[str, typer.Option(metavar="NAME", help="Protocol preset (see `srbench protocols`).")] = (
+        "standard"
+    ),
+    degradation: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Override: bicubic or blur-bicubic.", show_default="the protocol's"),
+    ] = None,
+    y_rounding: Annotated[
+        str | None,
+        typer.Option(metavar="MODE", help="Override: round (uint8 rgb2ycbcr) or float.", show_default="the protocol's"),
+    ] = None,
+    grayscale: Annotated[
+        str | None, typer.Option(metavar="MODE", help="Override: as-y or replicate.", show_default="the protocol's")
+    ] = None,
+    shave: Annotated[
+        int | None,
+        typer.Option(metavar="PIXELS", help="Override: border pixels to drop.", show_default="the protocol's: = scale"),
+    ] = None,
+    histmatch: Annotated[
+        str | None,
+        typer.Option(
+            metavar="MODE", help="Override: none, rgb or y histogram matching.", show_default="the protocol's"
+        ),
+    ] = None,
     lr_dir: Annotated[
         str | None,
-        typer.Option("--lr-dir", help="Given LR images instead of the degradation; {dataset} and {scale} expand."),
+        typer.Option(
+            "--lr-dir",
+            metavar="DIR",
+            help="Given LR images instead of the degradation; {dataset} and {scale} expand.",
+            show_default=False,
+        ),
     ] = None,
     data_root: DataRootOpt = None,
     weights_root: WeightsRootOpt = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    device: DeviceOpt = "auto",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="CSV of per-image results; finished work is reused.")
+        Path | None,
+        typer.Option("--output", "-o", help="CSV of per-image results; finished work is reused.", show_default="none"),
     ] = None,
     store: Annotated[
         Path | None,
         typer.Option(
-            help="Result store folder (default: $SRBENCH_STORE or ~/.local/share/srbench/store).", show_default=False
+            metavar="DIR", help="Result store folder.", show_default="$SRBENCH_STORE, else ~/.local/share/srbench/store"
         ),
     ] = None,
     use_store: Annotated[
         bool, typer.Option("--use-store/--no-store", help="Add the rows to the result store and reuse stored groups.")
     ] = True,
-    batch: Annotated[int, typer.Option(min=1, help="Images per method call.")] = 8,
-    threads: Annotated[int, typer.Option(min=0, help="torch CPU threads while scoring (0: torch's default).")] = 1,
+    batch: Annotated[int, typer.Option(min=1, metavar="N", help="Images per method call.")] = 8,
+    threads: Annotated[
+        int, typer.Option(min=0, metavar="N", help="torch CPU threads while scoring (0: torch's default).")
+    ] = 1,
     workers: Annotated[
-        int, typer.Option(min=0, help="Worker threads over image groups (0: the CPU cores, at most 4; 1 on a GPU).")
+        int,
+        typer.Option(
+            min=0, metavar="N", help="Worker threads over image groups (0: the CPU cores, at most 4; 1 on a GPU)."
+        ),
     ] = 0,
     profile: Annotated[bool, typer.Option(help="Print where the time went.")] = False,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Score SR methods on datasets; prints a table of means and writes per-image rows with --output."""
+    from srbench.atomic import check_writable
     from srbench.data.datasets import resolve_datasets
     from srbench.device import resolve_device
     from srbench.evaluate import evaluate
@@ -208,6 +314,10 @@ def eval_cmd(
     dev = resolve_device(device)
     datasets = resolve_datasets(names, root)
     result_store = ResultStore(store) if use_store else None
+    if output is not None:
+        check_writable(output)  # fail now, in one line, rather than after the first finished group
+    if result_store is not None:
+        check_writable(result_store.root, folder=True)
     if dataset is None and root is None:
         err.print("[dim]no data root configured (--data-root / SRBENCH_DATA): using the embedded demo dataset[/dim]")
     try:
@@ -230,7 +340,7 @@ def eval_cmd(
     except KeyboardInterrupt:
         where = " and ".join(str(p) for p in (output, result_store.root if result_store else None) if p is not None)
         saved = f"; finished groups are saved in {where}, re-run the same command to resume" if where else ""
-        err.print(f"[red]interrupted[/red]{saved}")
+        err.print(f"[red]interrupted[/red]{escape(saved)}", soft_wrap=True, highlight=False)
         raise typer.Exit(130) from None
     table = means(result.rows, metrics)
     shaved = "scale" if proto.shave == -1 else proto.shave
@@ -251,6 +361,13 @@ def eval_cmd(
         out.print(timing_table(result.timings, len(result.rows)))
 
 
+def _setting_text(field: str, value: object) -> str:
+    """A protocol setting as ``srbench protocols`` shows it (``shave -1`` is stored; it means "the scale")."""
+    if field == "shave" and value == -1:
+        return "= scale"
+    return str(value)
+
+
 @app.command("protocols")
 def protocols_cmd() -> None:
     """List the protocol presets and every setting they record."""
@@ -262,7 +379,7 @@ def protocols_cmd() -> None:
         t.add_column(name)
     fields = [f for f in PROTOCOLS["standard"].to_dict() if f != "name"]
     for f in fields:
-        t.add_row(f, *[str(p.to_dict()[f]) for p in PROTOCOLS.values()])
+        t.add_row(f, *[_setting_text(f, p.to_dict()[f]) for p in PROTOCOLS.values()])
     t.add_row("key", *[p.key() for p in PROTOCOLS.values()], style="dim")
     out.print(t)
 
@@ -334,7 +451,10 @@ def _require_root(data_root: Path | None) -> Path:
 
 @datasets_app.command("verify")
 def datasets_verify(
-    names: Annotated[list[str] | None, typer.Argument(help="Datasets to check (default: all).")] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[NAME]...", help="Datasets to check.", show_default="all catalogued"),
+    ] = None,
     data_root: DataRootOpt = None,
 ) -> None:
     """Check every catalogued file: names each missing, corrupt or modified one."""
@@ -354,10 +474,18 @@ def datasets_verify(
 
 @datasets_app.command("fetch")
 def datasets_fetch(
-    names: Annotated[list[str] | None, typer.Argument(help="Datasets to download (default: all).")] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[NAME]...", help="Datasets to download.", show_default="all catalogued"),
+    ] = None,
     data_root: DataRootOpt = None,
     mirror: Annotated[
-        str | None, typer.Option(help="Base URL or folder laid out as <mirror>/<dataset>/... (or $SRBENCH_MIRROR).")
+        str | None,
+        typer.Option(
+            metavar="URL|DIR",
+            help="Base URL or folder laid out as <mirror>/<dataset>/...",
+            show_default="$SRBENCH_MIRROR, else the catalog's sources",
+        ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
@@ -391,12 +519,34 @@ app.command("upscale", help="Upscale an image or a folder with any method (tiled
 
 
 def main() -> None:
-    """Console entry point: runs the app and turns user errors into one line and exit status 2."""
+    """Console entry point: runs the app and turns user errors into one line and exit status 2.
+
+    After Ctrl-C (exit status 130) the process ends at once, even while an evaluation worker thread is still
+    inside a stage: everything finished is already written (atomically), and Python would otherwise wait for
+    the thread at exit.
+    """
     try:
         app()
+    except SystemExit as exc:
+        if exc.code == 130 and any(t.name.startswith("srbench-") and t.is_alive() for t in threading.enumerate()):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise
     except SrbenchError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        _print_error(exc)
+    except OSError as exc:  # a file the OS refused that no command anticipated: still one line naming it
+        if exc.filename is None or exc.errno not in _ACCESS_ERRNOS:
+            raise
+        _print_error(access_error(exc.filename, "access", exc))
+
+
+_ACCESS_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EISDIR, errno.EEXIST)
+
+
+def _print_error(exc: SrbenchError) -> None:
+    err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+    sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":

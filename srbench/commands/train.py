@@ -1,89 +1,249 @@
 """``srbench train``: train an SR network with a named recipe (Johnson et al. 2016 by default).
 
 Options left out take the recipe's values (``--recipe johnson2016``: crop 288, batch 4, Adam lr 1e-3,
-200k iterations, feature loss at VGG-16 relu2_2). Writes ``checkpoint.pt``, ``train_log.csv``,
-``validation.csv`` and ``model.safetensors`` to ``--out``; ``--resume`` continues an interrupted run exactly.
-Under ``torchrun --nproc_per_node N`` the run is data-parallel.
+200k iterations, feature loss at VGG-16 relu2_2); ``--help`` shows them. Before the long part of a run the
+command prints the recipe and the run time measured over its first iterations; on the CPU a run estimated over
+an hour asks for confirmation (``--yes`` skips the question; without a terminal it stops, saying so). Writes
+``checkpoint.pt``, ``train_log.csv``, ``validation.csv`` and ``model.safetensors`` to ``--output``;
+``--resume`` continues an interrupted run exactly, also after Ctrl-C, which writes a checkpoint first. Under
+``torchrun --nproc_per_node N`` the run is data-parallel.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from srbench.errors import ConfigError
+from srbench.train.loop import RunEstimate, format_duration
+from srbench.train.recipe import RECIPES, TrainConfig
+
+#: a CPU run estimated longer than this asks for confirmation (``--yes`` skips it)
+CONFIRM_CPU_SECONDS = 3600.0
+
+
+def _recipe_default(field: str) -> str:
+    """``--help`` text of a default taken from the recipe: its value in every recipe."""
+
+    def text(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, float) else "on" if v is True else "off" if v is False else str(v)
+
+    values = {name: text(getattr(cfg, field)) for name, cfg in RECIPES.items()}
+    if len(set(values.values())) == 1:
+        return next(iter(values.values()))
+    return ", ".join(f"{name}: {v}" for name, v in values.items())
+
+
+def _trainable() -> list[str]:
+    import srbench.models.johnson
+    import srbench.models.srcnn  # noqa: F401
+    from srbench.models.registry import ARCHITECTURES, build_model  # noqa: F401  (registers the built-in ones)
+
+    return ARCHITECTURES.names()
+
+
+def describe_recipe(config: TrainConfig, folders: list[Path], out: Path) -> str:
+    """One line with every setting that shapes the run (printed before it starts)."""
+    loss = f"{config.loss} ({', '.join(config.feature_layers)})" if config.loss == "feature" else config.loss
+    arch = ", ".join(f"{k} {v}" for k, v in config.arch_kwargs.items())
+    return (
+        f"recipe {config.recipe}: {config.model} x{config.scale} ({arch}), loss {loss}, TV weight "
+        f"{config.tv_weight:g}, crop {config.crop}, batch {config.batch_size}, Adam lr {config.lr:g}, "
+        f"{config.iterations} iterations, seed {config.seed}, device {config.device}; validation every "
+        f"{config.val_every}, checkpoint every {config.checkpoint_every}; data {', '.join(map(str, folders))}; "
+        f"output {out}"
+    )
 
 
 def train_command(
     data: Annotated[
         list[Path] | None,
-        typer.Option("--data", help="Folder of training images (repeatable); HR crops are taken from them."),
+        typer.Option(
+            "--data",
+            metavar="DIR",
+            help="Folder of training images (repeatable); HR crops are taken from them.",
+            show_default="with --resume: the run's own",
+        ),
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output folder: checkpoint, logs, model.safetensors.")
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="DIR",
+            help="Output folder: checkpoint, logs, model.safetensors.",
+            show_default=False,
+        ),
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Architecture to train (johnson).")] = None,
-    scale: Annotated[int | None, typer.Option("--scale", "-s", help="Scale factor: 2, 4 or 8.")] = None,
-    loss: Annotated[str | None, typer.Option("--loss", help="pixel or feature (VGG-16 relu2_2).")] = None,
+    out_alias: Annotated[
+        Path | None, typer.Option("--out", hidden=True, help="Old name of --output.", show_default=False)
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            metavar="ARCH",
+            help=f"Architecture to train: {', '.join(_trainable())}.",
+            show_default=_recipe_default("model"),
+        ),
+    ] = None,
+    scale: Annotated[
+        int | None,
+        typer.Option(
+            "--scale",
+            "-s",
+            metavar="SCALE",
+            help="Scale factor: 2, 4 or 8 (srcnn: also 3).",
+            show_default=_recipe_default("scale"),
+        ),
+    ] = None,
+    loss: Annotated[
+        str | None,
+        typer.Option(
+            "--loss", metavar="LOSS", help="pixel or feature (VGG-16 relu2_2).", show_default=_recipe_default("loss")
+        ),
+    ] = None,
     tv_weight: Annotated[
-        float | None, typer.Option("--tv-weight", help="TV weight (srbench normalisation; see srbench.losses.tv).")
+        float | None,
+        typer.Option(
+            "--tv-weight",
+            metavar="W",
+            help="TV weight (srbench normalisation; see srbench.losses.tv).",
+            show_default=_recipe_default("tv_weight"),
+        ),
     ] = None,
-    crop: Annotated[int | None, typer.Option("--crop", help="HR crop size (a multiple of the scale).")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Global batch size.")] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="Adam learning rate.")] = None,
-    iterations: Annotated[int | None, typer.Option("--iterations", help="Optimizer steps in total.")] = None,
+    crop: Annotated[
+        int | None,
+        typer.Option(
+            "--crop",
+            metavar="PIXELS",
+            help="HR crop size (a multiple of the scale).",
+            show_default=_recipe_default("crop"),
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size", metavar="N", help="Global batch size.", show_default=_recipe_default("batch_size")
+        ),
+    ] = None,
+    lr: Annotated[
+        float | None, typer.Option("--lr", metavar="LR", help="Adam learning rate.", show_default=_recipe_default("lr"))
+    ] = None,
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            "--iterations", metavar="N", help="Optimizer steps in total.", show_default=_recipe_default("iterations")
+        ),
+    ] = None,
     recipe: Annotated[
-        str | None, typer.Option("--recipe", help="Recipe the defaults come from. (default: johnson2016)")
+        str | None,
+        typer.Option(
+            "--recipe",
+            metavar="NAME",
+            help=f"Recipe the defaults come from: {', '.join(RECIPES)}.",
+            show_default="johnson2016; srcnn with --model srcnn",
+        ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed of the initialisation and the data sampling. (default: 0)")
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            help="Seed of the initialisation and the data sampling.",
+            show_default=_recipe_default("seed"),
+        ),
     ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")] = False,
-    device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda[:N]. (default: auto)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its checkpoint.")] = False,
+    device: Annotated[
+        str | None,
+        typer.Option("--device", metavar="DEVICE", help="auto, cpu or cuda[:N].", show_default="auto"),
+    ] = None,
     amp: Annotated[
-        bool | None, typer.Option("--amp/--no-amp", help="bf16 autocast on CUDA, a speed option. (default: off)")
+        bool | None,
+        typer.Option("--amp/--no-amp", help="bf16 autocast on CUDA (speed).", show_default=_recipe_default("amp")),
     ] = None,
     channels_last: Annotated[
         bool | None,
-        typer.Option("--channels-last/--no-channels-last", help="Channels-last tensors on CUDA. (default: on)"),
+        typer.Option(
+            "--channels-last/--no-channels-last",
+            help="Channels-last tensors on CUDA.",
+            show_default=_recipe_default("channels_last"),
+        ),
     ] = None,
     val_every: Annotated[
-        int | None, typer.Option("--val-every", help="Validate on Set5 every N iterations (0: never).")
+        int | None,
+        typer.Option(
+            "--val-every",
+            metavar="N",
+            help="Validate on Set5 every N iterations (0: never).",
+            show_default=_recipe_default("val_every"),
+        ),
     ] = None,
     checkpoint_every: Annotated[
-        int | None, typer.Option("--checkpoint-every", help="Write the checkpoint every N iterations.")
+        int | None,
+        typer.Option(
+            "--checkpoint-every",
+            metavar="N",
+            help="Write the checkpoint every N iterations.",
+            show_default=_recipe_default("checkpoint_every"),
+        ),
     ] = None,
     vgg_weights: Annotated[
         Path | None,
-        typer.Option("--vgg-weights", help="VGG-16 features state_dict (default: $SRBENCH_VGG16, weights root)."),
+        typer.Option(
+            "--vgg-weights",
+            metavar="FILE",
+            help="VGG-16 features state_dict.",
+            show_default="$SRBENCH_VGG16, else <weights root>/vgg16/vgg16_features.pth",
+        ),
     ] = None,
     weights_root: Annotated[
-        Path | None, typer.Option("--weights-root", help="Weights folder (default: $SRBENCH_WEIGHTS).")
+        Path | None,
+        typer.Option("--weights-root", metavar="DIR", help="Weights folder.", show_default="$SRBENCH_WEIGHTS"),
     ] = None,
     data_root: Annotated[
-        Path | None, typer.Option("--data-root", help="Folder holding set5/ for validation (default: $SRBENCH_DATA).")
+        Path | None,
+        typer.Option(
+            "--data-root", metavar="DIR", help="Folder holding set5/ for validation.", show_default="$SRBENCH_DATA"
+        ),
     ] = None,
     upsample: Annotated[
-        str | None, typer.Option("--upsample", help="deconv (the paper's) or nearest (nearest + conv).")
+        str | None,
+        typer.Option(
+            "--upsample",
+            metavar="MODE",
+            help="deconv (the paper's) or nearest (nearest + conv).",
+            show_default="deconv (johnson)",
+        ),
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Start a CPU run estimated over an hour without asking.")
+    ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")] = True,
 ) -> None:
     """Train a super-resolution network (Johnson et al. 2016 recipe) and export model.safetensors.
 
-    Options left out take the recipe's values (johnson2016: crop 288, batch 4, Adam lr 1e-3, 200k iterations,
-    feature loss at VGG-16 relu2_2). With --resume, settings and data folders not given again are taken from
-    the run's checkpoint.
+    Options left out take the recipe's values, shown as "(value (recipe))" below. The recipe and the run time
+    measured on this device are printed before the long part of the run; a CPU run over an hour asks first
+    (--yes: don't ask). With --resume, settings and data folders not given again are taken from the run's
+    checkpoint; Ctrl-C writes a checkpoint before it stops.
     """
-    from srbench.train import TrainConfig, get_recipe, train
+    from srbench.atomic import check_writable
+    from srbench.train import get_recipe, train
     from srbench.train.checkpoint import load_checkpoint
     from srbench.train.loop import CHECKPOINT
     from srbench.train.recipe import UPSAMPLE
 
+    if output is not None and out_alias is not None and output != out_alias:
+        raise ConfigError(f"--output {output} and --out {out_alias} differ; pass --output only")
+    out = output if output is not None else out_alias
     if out is None:
-        raise ConfigError("no output folder; pass --out DIR")
+        raise ConfigError("no output folder; pass --output DIR")
     folders = list(data or [])
     if resume:
         state = load_checkpoint(out / CHECKPOINT)
@@ -122,11 +282,32 @@ def train_command(
         "data_root": None if data_root is None else str(data_root),
     }
     config = config.replace(arch_kwargs=arch, **{k: v for k, v in overrides.items() if v is not None}).validate()
+    check_writable(out, folder=True)  # an unwritable --output fails now, in one line
     err = Console(stderr=True)
+    err.print(describe_recipe(config, folders, out), markup=False, highlight=False, soft_wrap=True)
+
+    def confirm(estimate: RunEstimate) -> None:
+        err.print(estimate.describe(), markup=False, highlight=False, soft_wrap=True)
+        if yes or not estimate.device.startswith("cpu") or estimate.seconds <= CONFIRM_CPU_SECONDS:
+            return
+        long_run = f"this run would take about {format_duration(estimate.seconds)} on the CPU"
+        if sys.stdin.isatty() and typer.confirm(f"{long_run}; start it?", default=False, err=True):
+            return
+        raise ConfigError(
+            f"{long_run}; pass --yes to run it anyway, or lower --iterations, or train on a GPU (--device cuda)"
+        )
+
     try:
-        result = train(config, [str(d) for d in folders], out, resume=resume, progress=progress)
+        result = train(config, [str(d) for d in folders], out, resume=resume, progress=progress, on_estimate=confirm)
     except KeyboardInterrupt:
-        err.print(f"[red]interrupted[/red]; continue with: srbench train --out {out} --resume")
+        if (out / CHECKPOINT).is_file():
+            err.print(
+                f"[red]interrupted[/red]; the checkpoint is saved; continue with: "
+                f"srbench train --output {out} --resume",
+                soft_wrap=True, highlight=False,
+            )  # fmt: skip
+        else:
+            err.print("[red]interrupted[/red] before training started; nothing was saved", highlight=False)
         raise typer.Exit(130) from None
     if result.model_path is not None:
         last = result.validation[-1] if result.validation else None

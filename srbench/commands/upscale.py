@@ -21,6 +21,12 @@ from srbench.methods.base import Method
 DEFAULT_SCALE = 4
 
 
+def _method_names() -> list[str]:
+    from srbench.methods import METHODS
+
+    return METHODS.names()
+
+
 def default_scale(method: Method) -> int:
     """The model's own scale for trained models (``ModelMethod``, SRCNN), else :data:`DEFAULT_SCALE`."""
     from srbench.methods.model import ModelMethod
@@ -42,27 +48,32 @@ def upscale_command(
         ),
     ],
     method: Annotated[
-        str, typer.Option("--method", "-m", help="Registered method (bicubic, srcnn, ...) or a .safetensors model.")
+        str,
+        typer.Option(
+            "--method", "-m", metavar="METHOD", help=f"Method: {', '.join(_method_names())}, or a .safetensors file."
+        ),
     ] = "bicubic",
     scale: Annotated[
         int | None,
-        typer.Option(
-            "--scale", "-s", help="Scale factor (default: the model's own scale, else 4).", show_default=False
-        ),
+        typer.Option("--scale", "-s", metavar="SCALE", help="Scale factor.", show_default="the model's own, else 4"),
     ] = None,
     histmatch: Annotated[
-        str, typer.Option("--histmatch", help="Histogram-match the output to the input: none, rgb or y.")
+        str,
+        typer.Option("--histmatch", metavar="MODE", help="Histogram-match the output to the input: none, rgb or y."),
     ] = "none",
     tile: Annotated[
-        int, typer.Option("--tile", min=0, help="LR tile size in pixels; 0 disables tiling.")
+        int, typer.Option("--tile", min=0, metavar="PIXELS", help="LR tile size in pixels; 0 disables tiling.")
     ] = DEFAULT_TILE,
     overlap: Annotated[
-        int, typer.Option("--overlap", min=0, help="LR pixels shared by neighbouring tiles (>= 28: Johnson exact).")
+        int,
+        typer.Option(
+            "--overlap", min=0, metavar="PIXELS", help="LR pixels shared by neighbouring tiles (>= 28: Johnson exact)."
+        ),
     ] = DEFAULT_OVERLAP,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda[:N].")] = "auto",
+    device: Annotated[str, typer.Option("--device", metavar="DEVICE", help="auto, cpu or cuda[:N].")] = "auto",
     weights_root: Annotated[
         Path | None,
-        typer.Option("--weights-root", help="Folder holding srcnn/ (default: $SRBENCH_WEIGHTS).", show_default=False),
+        typer.Option("--weights-root", metavar="DIR", help="Folder holding srcnn/.", show_default="$SRBENCH_WEIGHTS"),
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")] = True,
 ) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from srbench.data.imageio import list_images, read_image
-from srbench.errors import DataError
+from srbench.errors import DataError, access_error
 from srbench.registry import Registry
 
 
@@ -91,7 +91,10 @@ class Dataset:
             if img.record is not None:
                 digest = img.record.pixel_sha256
             elif img.path is not None:
-                digest = hashlib.sha256(img.path.read_bytes()).hexdigest()
+                try:
+                    digest = hashlib.sha256(img.path.read_bytes()).hexdigest()
+                except OSError as exc:
+                    raise access_error(img.path, "read", exc) from None
             else:
                 digest = hashlib.sha256(np.ascontiguousarray(img.load()).tobytes()).hexdigest()
             h.update(f"{img.id}\0{digest}\n".encode())

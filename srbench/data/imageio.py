@@ -31,7 +31,7 @@ from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from srbench import kernels
 from srbench.atomic import atomic_path
-from srbench.errors import DataError
+from srbench.errors import DataError, access_error
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 
@@ -64,7 +64,11 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         DataError: missing, unreadable, truncated or corrupt file; alpha channel; more than 8 bits; CMYK.
     """
     p = Path(path)
-    if not p.is_file():
+    try:
+        is_file = p.is_file()
+    except OSError as exc:  # a folder above it without search permission
+        raise access_error(p, "read", exc) from None
+    if not is_file:
         raise DataError(f"{p}: no such image file; check the path or the data root")
     if p.suffix.lower() == ".png" and _fast_png_enabled():
         arr = _read_plain_png(p)
@@ -79,6 +83,7 @@ def _read_with_pil(p: Path) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as im:
+                deep = _more_than_8_bits(im)  # before load(): PIL reduces 16-bit RGB to 8 bits silently
                 im.load()
                 mode = im.mode
                 has_alpha = "A" in im.getbands() or (mode == "P" and "transparency" in im.info)
@@ -87,9 +92,9 @@ def _read_with_pil(p: Path) -> np.ndarray:
                         f"{p}: image has an alpha channel ({mode}); save it as 8-bit RGB without alpha "
                         "(e.g. PIL: im.convert('RGB').save(...))"
                     )
-                if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+                if deep or mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
                     raise DataError(
-                        f"{p}: image is {mode} (more than 8 bits per channel); srbench scores 8-bit images, "
+                        f"{p}: image is {deep or mode} (more than 8 bits per channel); srbench scores 8-bit images, "
                         "convert it to 8-bit first"
                     )
                 if mode in ("CMYK", "YCbCr", "LAB", "HSV"):
@@ -103,12 +108,26 @@ def _read_with_pil(p: Path) -> np.ndarray:
                 arr = np.asarray(im2)
     except DataError:
         raise
+    except PermissionError as exc:  # not "corrupt": the file is fine, the user cannot read it
+        raise access_error(p, "read", exc) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).split("\n")[0] or type(exc).__name__
         raise DataError(f"{p}: cannot decode image ({reason}); the file is corrupt or truncated, replace it") from None
     if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
         raise DataError(f"{p}: unsupported image layout {arr.shape} {arr.dtype}; use 8-bit RGB or grayscale")
     return np.ascontiguousarray(arr)
+
+
+def _more_than_8_bits(im: Image.Image) -> str | None:
+    """Whether the opened, not yet loaded ``im`` stores more than 8 bits per channel (16-bit RGB PNG or TIFF,
+    whose ``mode`` is plain ``RGB`` because PIL narrows them to 8 bits while decoding): the stored raw mode
+    (e.g. ``RGB;16B``), else ``None``."""
+    for tile in getattr(im, "tile", None) or []:
+        args = tile.args if hasattr(tile, "args") else tile[3]
+        rawmode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
+        if isinstance(rawmode, str) and any(f";{b}" in rawmode for b in ("16", "32", "48", "64")):
+            return rawmode
+    return None
 
 
 @functools.cache
@@ -144,6 +163,8 @@ def _read_plain_png(p: Path) -> np.ndarray | None:
             if header is None:
                 return None
             data = head + f.read()
+    except PermissionError as exc:
+        raise access_error(p, "read", exc) from None
     except OSError:
         return None
     width, height, channels = header
@@ -255,8 +276,11 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, text: dict[str,
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     """Image files directly inside ``folder``, sorted by name; hidden files are skipped."""
     d = Path(folder)
-    if not d.is_dir():
-        raise DataError(f"{d}: not a directory; pass a folder of images")
-    return sorted(
-        f for f in d.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
-    )
+    try:
+        if not d.is_dir():
+            raise DataError(f"{d}: not a directory; pass a folder of images")
+        return sorted(
+            f for f in d.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
+        )
+    except PermissionError as exc:
+        raise access_error(d, "read", exc) from None

@@ -90,6 +90,8 @@ def check_file(path: Path, record: FileRecord) -> FileCheck:
     try:
         if file_sha256(path) == record.sha256:
             return FileCheck(path, record, OK)
+    except PermissionError:
+        return FileCheck(path, record, CORRUPT, f"cannot read file (permission denied); fix: chmod a+r {path}")
     except OSError as exc:
         return FileCheck(path, record, CORRUPT, f"cannot read file ({exc.strerror or exc}); replace it")
     try:

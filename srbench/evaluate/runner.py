@@ -69,15 +69,27 @@ _R = TypeVar("_R")
 DEFAULT_METRICS = ("psnr", "ssim", "fsim", "vif")
 
 
+class Interrupted(Exception):
+    """Raised in a worker thread at its next stage once the run was interrupted (Ctrl-C in the main thread)."""
+
+
 class Timer:
-    """Accumulates wall time per named stage."""
+    """Accumulates wall time per named stage; every stage is also where a worker notices an interrupt.
+
+    Every piece of work of a run (decoding, degradation, the method, each metric) enters a stage, so once
+    :attr:`stop` is set (by :func:`evaluate` on Ctrl-C) each worker thread stops at its next stage with
+    :class:`Interrupted` instead of finishing its whole group of images.
+    """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
         self._lock = threading.Lock()
+        self.stop = threading.Event()
 
     @contextmanager
     def __call__(self, stage: str, device: torch.device | None = None) -> Iterator[None]:
+        if self.stop.is_set():
+            raise Interrupted(stage)
         t0 = time.perf_counter()
         try:
             yield
@@ -376,11 +388,18 @@ class _Scoring:
 
         return done
 
+    def finished(self) -> bool:
+        """Whether every group is scored (without an error): the job's rows can be written now."""
+        if self._done is not None:
+            return True
+        return all(f.done() and not f.cancelled() and f.exception() is None for f in self._futures)
+
     def result(self) -> dict[str, dict[str, float]]:
         if self._done is None:
-            self._done = {}
+            done: dict[str, dict[str, float]] = {}  # complete before it is kept (an interrupt may come meanwhile)
             for f in self._futures:
-                self._done.update(f.result())
+                done.update(f.result())
+            self._done = done
         return self._done
 
 
@@ -463,6 +482,12 @@ def _evaluate(
             datasets, methods, scales, metrics, protocol, specs, dev, lr_dir, progress, batch, store, workers,
             timer, table, pool,
         )  # fmt: skip
+    except KeyboardInterrupt:
+        # the finished groups are written (_run_jobs); running workers stop at their next stage, and nobody waits
+        timer.stop.set()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
     except BaseException:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -502,6 +527,39 @@ def _run_jobs(
     pool: ThreadPoolExecutor | None,
 ) -> tuple[list[pd.DataFrame], int, int]:
     slots: list[pd.DataFrame | _Job] = []  # reused rows, or a job whose rows come when it finishes (in order)
+    try:
+        return _plan_and_collect(
+            datasets, methods, scales, metrics, protocol, specs, dev, lr_dir, progress, batch, store, workers,
+            timer, table, pool, slots,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        for slot in slots:  # keep every job that finished before Ctrl-C, in whatever order they finished
+            if isinstance(slot, _Job) and slot.scoring.finished():
+                rows = _job_rows(slot, specs, dev)
+                table.replace(slot.key, rows)
+                if store is not None:
+                    store.replace(slot.key, rows)
+        raise
+
+
+def _plan_and_collect(
+    datasets: Sequence[Dataset],
+    methods: Sequence[Method],
+    scales: Sequence[int],
+    metrics: Sequence[str],
+    protocol: Protocol,
+    specs: Sequence[MetricSpec],
+    dev: torch.device,
+    lr_dir: str | None,
+    progress: ProgressFn,
+    batch: int,
+    store: ResultStore | None,
+    workers: int,
+    timer: Timer,
+    table: ResultTable,
+    pool: ThreadPoolExecutor | None,
+    slots: list[pd.DataFrame | _Job],
+) -> tuple[list[pd.DataFrame], int, int]:
     reused = 0
     for ds in datasets:
         decoded = DecodedImages(timer)
@@ -545,8 +603,7 @@ def _run_jobs(
         if isinstance(slot, pd.DataFrame):
             frames.append(slot)
             continue
-        rows = _rows(slot.ds, slot.scale, slot.method, slot.images, slot.scoring.result(), slot.protocol, specs, dev,
-                     slot.key)  # fmt: skip
+        rows = _job_rows(slot, specs, dev)
         table.replace(slot.key, rows)
         if store is not None:
             store.replace(slot.key, rows)
@@ -554,6 +611,10 @@ def _run_jobs(
         computed += 1
         slots[i] = rows  # the job's images (and, with its dataset's last job, the decoded arrays) can be freed
     return frames, reused, computed
+
+
+def _job_rows(job: _Job, specs: Sequence[MetricSpec], dev: torch.device) -> pd.DataFrame:
+    return _rows(job.ds, job.scale, job.method, job.images, job.scoring.result(), job.protocol, specs, dev, job.key)
 
 
 def _rows(

@@ -38,9 +38,9 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
 import srbench
-from srbench.atomic import atomic_path
+from srbench.atomic import atomic_path, check_writable
 from srbench.data.imageio import IMAGE_SUFFIXES, list_images, read_image, write_image
-from srbench.errors import ConfigError, DataError
+from srbench.errors import ConfigError, DataError, access_error
 from srbench.inference.colour_convert import rgb_to_ycbcr, ycbcr_to_rgb
 from srbench.inference.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, upscale_tiled
 from srbench.methods.base import Method
@@ -239,9 +239,12 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise access_error(path, "read", exc) from None
     return h.hexdigest()
 
 
@@ -313,6 +316,7 @@ def upscale_path(
     check_options(method, scale, histmatch, tile, overlap)
     dev = _device(device)
     plan, is_folder = _plan(src, dst)
+    check_writable(plan[0][1])  # an unwritable destination fails now, in one line, not after the first image
     base = upscale_info(method, scale, histmatch=histmatch, tile=tile, overlap=overlap, device=dev)
     result = UpscaleResult()
     entries: list[dict[str, Any]] = []

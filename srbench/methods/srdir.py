@@ -48,6 +48,9 @@ class SrDirMethod(Method):
             try:
                 with Image.open(f) as im:
                     fw, fh = im.size
+            except PermissionError:
+                wrong.append(f"{f.name} (permission denied: chmod a+r {f})")
+                continue
             except OSError:
                 wrong.append(f"{f.name} (unreadable)")
                 continue

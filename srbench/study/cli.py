@@ -21,18 +21,46 @@ study_app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-Folder = Annotated[Path, typer.Argument(help="The study folder.")]
+Folder = Annotated[Path, typer.Argument(metavar="FOLDER", help="The study folder.", show_default=False)]
+
+
+def _method_names() -> str:
+    from srbench.methods import METHODS
+
+    return ", ".join(METHODS.names())
 
 
 @study_app.command("create")
 def create_cmd(
-    folder: Annotated[Path, typer.Argument(help="New study folder to write.")],
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset (demo, set5, ...) or HR folder.")] = "demo",
-    scale: Annotated[int, typer.Option("--scale", "-s", help="Scale factor.")] = 4,
-    method: Annotated[list[str] | None, typer.Option("--method", "-m", help="Method (bicubic, nearest, ...).")] = None,
-    sr_dir: Annotated[list[Path] | None, typer.Option("--sr-dir", help="Folder of SR outputs of a method.")] = None,
-    label: Annotated[list[str] | None, typer.Option("--label", help="Short name per method, in order.")] = None,
-    protocol: Annotated[str, typer.Option(help="Protocol preset for the degradation.")] = "standard",
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="New study folder to write.", show_default=False)],
+    dataset: Annotated[
+        str,
+        typer.Option("--dataset", "-d", metavar="NAME|DIR", help="Dataset (demo, set5, set14, bsd100) or HR folder."),
+    ] = "demo",
+    scale: Annotated[int, typer.Option("--scale", "-s", metavar="SCALE", help="Scale factor: 2, 3, 4 or 8.")] = 4,
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method",
+            "-m",
+            metavar="METHOD",
+            help=f"Method: {_method_names()}, or a .safetensors file; repeatable.",
+            show_default="bicubic, nearest; none with --sr-dir",
+        ),
+    ] = None,
+    sr_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--sr-dir", metavar="DIR", help="Folder of SR outputs of a method; repeatable.", show_default=False
+        ),
+    ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label", metavar="LABEL", help="Short name per method, in order; repeatable.", show_default="the names"
+        ),
+    ] = None,
+    protocol: Annotated[str, typer.Option(metavar="NAME", help="Protocol preset for the degradation.")] = "standard",
     crop: Annotated[int, typer.Option(help="Crop size in HR pixels (0: full images).")] = 0,
     crops_per_image: Annotated[int, typer.Option(help="Seeded crops per image.")] = 1,
     images: Annotated[int, typer.Option(help="Use only the first N images (0: all).")] = 0,
@@ -40,24 +68,46 @@ def create_cmd(
     trials_per_worker: Annotated[int, typer.Option(help="Comparisons per worker (one HIT).")] = 20,
     sentinels: Annotated[int, typer.Option(help="Sentinel trials per worker (HR vs blurred).")] = 2,
     repeats: Annotated[int, typer.Option(help="Repeated trials per worker (sides swapped).")] = 2,
-    seed: Annotated[int | None, typer.Option(help="Seed of crops and plan (default: random, recorded).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of crops and plan.", show_default="random, recorded in study.json")
+    ] = None,
     spec: Annotated[
-        Path | None, typer.Option("--spec", help="Study design (YAML/JSON): texts, platforms, slots, display, QC.")
+        Path | None,
+        typer.Option(
+            "--spec",
+            metavar="FILE",
+            help="Study design (YAML/JSON): texts, platforms, slots, display, QC.",
+            show_default=False,
+        ),
     ] = None,
     platform: Annotated[
-        list[str] | None, typer.Option("--platform", help="Allowed platform (mturk, prolific, web); overrides --spec.")
+        list[str] | None,
+        typer.Option(
+            "--platform",
+            metavar="NAME",
+            help="Allowed platform (mturk, prolific, web); overrides --spec.",
+            show_default="mturk, prolific",
+        ),
     ] = None,
     min_sentinel_accuracy: Annotated[
-        float | None, typer.Option(help="QC: exclude below this sentinel accuracy.")
+        float | None, typer.Option(help="QC: exclude below this sentinel accuracy.", show_default="the design's")
     ] = None,
     min_repeat_consistency: Annotated[
-        float | None, typer.Option(help="QC: exclude below this repeat consistency.")
+        float | None, typer.Option(help="QC: exclude below this repeat consistency.", show_default="the design's")
     ] = None,
     min_median_rt: Annotated[
-        float | None, typer.Option(help="QC: exclude below this median response time (ms).")
+        float | None,
+        typer.Option(help="QC: exclude below this median response time (ms).", show_default="the design's"),
     ] = None,
-    max_trial_rt: Annotated[float | None, typer.Option(help="QC: drop answers slower than this (ms).")] = None,
-    data_root: Annotated[Path | None, typer.Option("--data-root", help="Data root (default $SRBENCH_DATA).")] = None,
+    max_trial_rt: Annotated[
+        float | None, typer.Option(help="QC: drop answers slower than this (ms).", show_default="the design's")
+    ] = None,
+    data_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-root", metavar="DIR", help="Folder holding set5/, set14/, bsd100/.", show_default="$SRBENCH_DATA"
+        ),
+    ] = None,
 ) -> None:
     """Write a study folder: spec (design, QC rules), seeded plan and every image to show.
 
@@ -115,7 +165,12 @@ def serve_cmd(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     admin_token: Annotated[
-        str | None, typer.Option(help="Admin token (default: $SRBENCH_STUDY_ADMIN_TOKEN, else a random one).")
+        str | None,
+        typer.Option(
+            metavar="TOKEN",
+            help="Token for /api/admin/* (send it as 'Authorization: Bearer TOKEN'); never written to the folder.",
+            show_default="$SRBENCH_STUDY_ADMIN_TOKEN, else a random one, printed",
+        ),
     ] = None,
     ssl_certfile: Annotated[Path | None, typer.Option(help="Serve HTTPS: PEM certificate (chain).")] = None,
     ssl_keyfile: Annotated[Path | None, typer.Option(help="Serve HTTPS: PEM private key.")] = None,
@@ -195,7 +250,9 @@ def slots_release_cmd(
 def export_cmd(
     folder: Folder,
     url: Annotated[str, typer.Option(help="Public https:// URL where the study is served.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder (default <study>/export).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="DIR", help="Output folder.", show_default="<study>/export")
+    ] = None,
     live: Annotated[bool, typer.Option(help="MTurk production instead of the sandbox.")] = False,
     reward: Annotated[
         str | None, typer.Option(help="Reward per assignment in USD (default: the design's pay).")
@@ -237,8 +294,18 @@ def publish_cmd(
 @study_app.command("ingest")
 def ingest_cmd(
     folder: Folder,
-    mturk: Annotated[Path | None, typer.Option(help="MTurk batch-results CSV to cross-check (votes: the DB).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Votes CSV (default <study>/votes.csv)")] = None,
+    mturk: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="CSV",
+            help="MTurk batch-results CSV to cross-check (the votes come from the database).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="CSV", help="Votes CSV.", show_default="<study>/votes.csv"),
+    ] = None,
 ) -> None:
     """Collect the server's votes into one tidy table, with the approval list joined to platform ids.
 
@@ -268,9 +335,16 @@ def ingest_cmd(
 @study_app.command("analyze")
 def analyze_cmd(
     folder: Folder,
-    votes: Annotated[Path | None, typer.Option(help="Votes CSV (default <study>/votes.csv).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="markdown, latex, csv or html.")] = "markdown",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder (default <study>/analysis).")] = None,
+    votes: Annotated[
+        Path | None, typer.Option(metavar="CSV", help="Votes CSV.", show_default="<study>/votes.csv")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="markdown, latex, csv or html.")] = (
+        "markdown"
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="DIR", help="Output folder.", show_default="<study>/analysis"),
+    ] = None,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples over images.")] = 2000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
 ) -> None:
@@ -313,15 +387,33 @@ def _strengths(labels: tuple[str, ...], preference: float | None, strength: list
 
 @study_app.command("simulate")
 def simulate_cmd(
-    folder: Annotated[Path | None, typer.Argument(help="Study folder whose plan the synthetic workers answer.")] = None,
-    preference: Annotated[float | None, typer.Option(help="P(attentive worker prefers the first method).")] = None,
-    strength: Annotated[list[str] | None, typer.Option(help="Bradley-Terry strength LABEL=THETA (repeatable).")] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[FOLDER]", help="Study folder whose plan the synthetic workers answer.", show_default=False
+        ),
+    ] = None,
+    preference: Annotated[
+        float | None,
+        typer.Option(metavar="P", help="P(attentive worker prefers the first method).", show_default="0.8"),
+    ] = None,
+    strength: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="LABEL=THETA",
+            help="Bradley-Terry strength (repeatable; replaces --preference).",
+            show_default=False,
+        ),
+    ] = None,
     attention: Annotated[float, typer.Option(help="Share of attentive workers.")] = 0.9,
     rt_median: Annotated[float, typer.Option(help="Median response time of attentive workers (ms).")] = 1500.0,
     rt_sigma: Annotated[float, typer.Option(help="Log-sd of response times.")] = 0.5,
     image_sd: Annotated[float, typer.Option(help="Per-image spread of the preference (logit sd).")] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Votes CSV (default <study>/votes.csv)")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="CSV", help="Votes CSV.", show_default="<study>/votes.csv"),
+    ] = None,
     power: Annotated[bool, typer.Option("--power", help="Estimate power instead of writing votes.")] = False,
     images: Annotated[int, typer.Option(help="--power: images per study.")] = 50,
     workers_per_pair: Annotated[int, typer.Option(help="--power: workers per image pair.")] = 5,

@@ -18,11 +18,13 @@ against its blurred copy, mirrored so its files match no study image) is written
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ import torch
 from scipy.ndimage import gaussian_filter
 
 import srbench
+from srbench.atomic import check_writable
 from srbench.data.datasets import resolve_dataset
 from srbench.data.imageio import read_image, write_image
 from srbench.errors import ConfigError, DataError
@@ -122,6 +125,32 @@ def write_padded(paths: dict[str, Path], pixels: dict[str, np.ndarray]) -> int:
     return target
 
 
+def _removes_a_failed_study(create: Callable[..., StudySpec]) -> Callable[..., StudySpec]:
+    """A creation that fails (a bad method, an unreadable image, Ctrl-C, ...) removes what it wrote: the study
+    folder if it made it, else the ``images/`` and ``plan.json`` it added, so no half-made study is left behind.
+    An unwritable folder is refused before any image is made."""
+
+    @functools.wraps(create)
+    def wrapper(folder: str | Path, *args: object, **kwargs: object) -> StudySpec:
+        out = Path(folder)
+        if not (out / SPEC_FILE).exists() and not (out / DB_FILE).exists():
+            check_writable(out, folder=True)
+        made = [out] if not out.exists() else [p for p in (out / IMAGES_DIR, out / PLAN_FILE) if not p.exists()]
+        try:
+            return create(folder, *args, **kwargs)
+        except BaseException:
+            if not (out / SPEC_FILE).exists():  # never touch a finished study (create refuses to overwrite one)
+                for p in made:
+                    if p.is_dir():
+                        shutil.rmtree(p, ignore_errors=True)
+                    else:
+                        p.unlink(missing_ok=True)
+            raise
+
+    return wrapper
+
+
+@_removes_a_failed_study
 def create_study(
     folder: str | Path,
     dataset: str,

@@ -33,7 +33,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
 from srbench.data.imageio import list_images, read_image
-from srbench.errors import ConfigError, DataError
+from srbench.errors import ConfigError, DataError, access_error
 from srbench.protocol.degradations import DEGRADATIONS
 
 DEGRADATION = "blur-bicubic"
@@ -45,6 +45,8 @@ def _header_size(path: Path) -> tuple[int, int]:
     try:
         with Image.open(path) as im:
             return int(im.size[0]), int(im.size[1])
+    except PermissionError as exc:
+        raise access_error(path, "read", exc) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).split("\n")[0] or type(exc).__name__
         raise DataError(

@@ -16,6 +16,13 @@ per step). Every window is checked before it is logged and before any checkpoint
 run with a one-line :class:`TrainingError` naming the first bad iteration, and the last checkpoint (always made
 from finite losses and weights) is kept.
 
+Ctrl-C (SIGINT, single-process runs) is taken at the end of the running iteration: its losses are logged, a
+checkpoint is written (also before the first scheduled one), and ``KeyboardInterrupt`` is raised, so
+``--resume`` always has something to continue; a second Ctrl-C stops at once. A run that fails before its first
+checkpoint removes what it wrote (``train_log.csv``, ``validation.csv``, and the output folder if it made it), so
+no half-made run folder is left behind. ``on_estimate`` receives a :class:`RunEstimate` (the run time measured
+over the first iterations) before the long part of the run, and may raise to stop it.
+
 ``resume=True`` continues from ``checkpoint.pt`` exactly: the sampler is a pure function of the global sample
 index, and the model, optimizer, grad scaler and RNG states are restored, so on the CPU a resumed run equals an
 uninterrupted one bit for bit.
@@ -38,8 +45,10 @@ import math
 import os
 import platform
 import random
+import signal
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +65,7 @@ from torch import Tensor, nn
 from srbench.atomic import atomic_path
 from srbench.config import data_root as resolve_data_root
 from srbench.device import resolve_device
-from srbench.errors import ConfigError, DataError, SrbenchError
+from srbench.errors import ConfigError, DataError, SrbenchError, access_error
 from srbench.losses.combined import CombinedLoss
 from srbench.methods.base import Method
 from srbench.models.registry import build_model
@@ -105,6 +114,88 @@ class TrainResult:
     wall_time_s: float = 0.0
     device: str = "cpu"
     iterations_per_second: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """How long the whole run will take on this device, from the first timed iterations (after one warm-up)."""
+
+    seconds: float
+    seconds_per_iteration: float
+    iterations: int
+    device: str
+    timed_iterations: int
+
+    def describe(self) -> str:
+        return (
+            f"estimated run time on {self.device}: {format_duration(self.seconds)} for {self.iterations} "
+            f"iterations ({self.seconds_per_iteration:.3g} s per iteration over {self.timed_iterations} timed, "
+            "validation not counted)"
+        )
+
+
+def format_duration(seconds: float) -> str:
+    """``3 d 4 h``, ``2 h 5 min``, ``7 min``, ``12 s``: two units at most."""
+    s = round(seconds)
+    d, rem = divmod(s, 86400)
+    h, rem = divmod(rem, 3600)
+    m, sec = divmod(rem, 60)
+    if d:
+        return f"{d} d {h} h"
+    if h:
+        return f"{h} h {m} min"
+    return f"{m} min" if m else f"{sec} s"
+
+
+#: iterations timed (after one warm-up iteration) for :class:`RunEstimate`
+ESTIMATE_ITERATIONS = 3
+
+
+class _DeferredInterrupt:
+    """Turns the first SIGINT into a request honoured at the end of the running iteration (main thread only)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.requested = False
+        self._enabled = enabled and threading.current_thread() is threading.main_thread()
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.requested:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _DeferredInterrupt:
+        if self._enabled:
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._enabled:
+            signal.signal(signal.SIGINT, self._previous)
+
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Ctrl-C raises at once meanwhile (e.g. while a confirmation prompt waits for the user)."""
+        if not self._enabled:
+            yield
+            return
+        signal.signal(signal.SIGINT, self._previous)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self._handler)
+
+
+def _remove_unfinished_run(out: Path, existed: bool) -> None:
+    """After a run failed before its first checkpoint: remove the files it wrote, and ``out`` if it made it."""
+    if (out / CHECKPOINT).exists():
+        return  # a resumable run: keep everything
+    for name in (TRAIN_LOG, VALIDATION):
+        with contextlib.suppress(OSError):
+            (out / name).unlink()
+    if not existed:
+        with contextlib.suppress(OSError):
+            out.rmdir()  # only if empty: nothing of the user's is ever removed
 
 
 @dataclass(frozen=True)
@@ -310,6 +401,7 @@ def train(
     out_dir: str | os.PathLike[str],
     resume: bool = False,
     progress: bool = True,
+    on_estimate: Callable[[RunEstimate], None] | None = None,
 ) -> TrainResult:
     """Train ``config.model`` on random crops of ``data_dirs``; see the module docstring for files and behaviour.
 
@@ -320,8 +412,14 @@ def train(
     """
     config = TrainConfig.from_dict(config.to_dict()).validate()
     env, device = _init_distributed(config)
+    out = Path(out_dir).expanduser()
+    existed = out.exists()
     try:
-        return _train(config, list(data_dirs), Path(out_dir).expanduser(), resume, progress, env, device)
+        return _train(config, list(data_dirs), out, resume, progress, env, device, on_estimate)
+    except BaseException:
+        if env.main:
+            _remove_unfinished_run(out, existed)
+        raise
     finally:
         if env.created and dist.is_initialized():
             dist.destroy_process_group()
@@ -335,6 +433,7 @@ def _train(
     show_progress: bool,
     env: _Dist,
     device: torch.device,
+    on_estimate: Callable[[RunEstimate], None] | None = None,
 ) -> TrainResult:
     t_start = time.perf_counter()
     console = Console(stderr=True)
@@ -413,7 +512,10 @@ def _train(
 
     validator = _Validator(config, device, note) if env.main else None
     if env.main:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise access_error(out, "write", exc) from None
         _atomic_write_text(out / TRAIN_LOG, _csv_text(history.columns, history.rows(), header=True))
         if validation or (validator is not None and validator.dataset is not None):
             _write_validation(out, validation)
@@ -501,7 +603,11 @@ def _train(
     # on CUDA the next batch is cropped in a thread while the GPU works; on the CPU a thread would only compete
     # with the intra-op threads, so batches are cropped inline
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="srbench-data") if cuda else None
-    with bar, pool or contextlib.nullcontext():
+    interrupt = _DeferredInterrupt(env.world == 1)
+    warm = start + 1  # timing for the estimate starts after this iteration (warm-up: allocation, autotuning)
+    timed = min(ESTIMATE_ITERATIONS, config.iterations - warm)
+    t_timing = 0.0
+    with bar, pool or contextlib.nullcontext(), interrupt:
         future: Future[Tensor] | None = None
         if pool is not None and start < config.iterations:
             future = pool.submit(fetch, start + 1)
@@ -544,6 +650,27 @@ def _train(
                 save(it)
             if do_val or do_ckpt:
                 t_window = time.perf_counter()
+            if on_estimate is not None and env.main and timed > 0 and it in (warm, warm + timed):
+                if cuda:
+                    torch.cuda.synchronize(device)
+                if it == warm:
+                    t_timing = time.perf_counter()
+                else:
+                    per_it = (time.perf_counter() - t_timing) / timed
+                    estimate = RunEstimate(
+                        per_it * (config.iterations - start), per_it, config.iterations - start,
+                        _device_name(device), timed,
+                    )  # fmt: skip
+                    bar.stop()
+                    with interrupt.suspended():  # may raise (declined, Ctrl-C): the run is removed, nothing saved
+                        on_estimate(estimate)
+                    bar.start()
+                    t_window = time.perf_counter()
+            if interrupt.requested:
+                flush(it)
+                if last_ckpt != it:
+                    save(it)
+                raise KeyboardInterrupt
         flush(done)
     loop_s = time.perf_counter() - t_loop
     if done == start and start and env.main:

@@ -162,3 +162,15 @@ def test_shared_copies_verify(name: str) -> None:
     report = verify_dataset(CatalogSpec.load(name), root)
     assert report.ok, "\n".join(report.lines())
     assert len(report.checks) == {"set5": 15, "set14": 42, "bsd100": 100}[name]
+
+
+def test_a_file_without_read_permission_is_named_with_chmod_not_replace(tmp_path: Path, monkeypatch) -> None:
+    from srbench.testing.denied import deny
+
+    spec = _make(tmp_path)
+    denied = tmp_path / "mini" / "hr" / "b.png"
+    deny(monkeypatch, read=[denied])
+    report = verify_dataset(spec, tmp_path)
+    assert not report.ok
+    line = next(c.line() for c in report.checks if c.path == denied)
+    assert line == f"{denied}: cannot read file (permission denied); fix: chmod a+r {denied}"

@@ -306,7 +306,7 @@ def test_train_command(data_dir: Path, tmp_path: Path) -> None:
     app.command("train")(train_command)
     app.command("other")(lambda: None)
     out = tmp_path / "cli"
-    args = ["train", "--data", str(data_dir), "--out", str(out), "--scale", "4", "--loss", "pixel", "--crop", "32"]
+    args = ["train", "--data", str(data_dir), "--output", str(out), "--scale", "4", "--loss", "pixel", "--crop", "32"]
     args += ["--iterations", "2", "--device", "cpu", "--val-every", "0", "--no-progress", "--upsample", "nearest"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
