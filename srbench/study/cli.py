@@ -77,7 +77,7 @@ def create_cmd(
             "--spec",
             metavar="FILE",
             help="Study design (YAML/JSON): texts, platforms, slots, display, QC.",
-            show_default=False,
+            show_default="the built-in design",
         ),
     ] = None,
     platform: Annotated[
@@ -172,8 +172,12 @@ def serve_cmd(
             show_default="$SRBENCH_STUDY_ADMIN_TOKEN, else a random one, printed",
         ),
     ] = None,
-    ssl_certfile: Annotated[Path | None, typer.Option(help="Serve HTTPS: PEM certificate (chain).")] = None,
-    ssl_keyfile: Annotated[Path | None, typer.Option(help="Serve HTTPS: PEM private key.")] = None,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS: PEM certificate (chain).", show_default="plain HTTP")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS: PEM private key.", show_default="plain HTTP")
+    ] = None,
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="Reverse proxies whose X-Forwarded-For is trusted (comma-separated, or '*').")
     ] = "127.0.0.1",
@@ -255,10 +259,10 @@ def export_cmd(
     ] = None,
     live: Annotated[bool, typer.Option(help="MTurk production instead of the sandbox.")] = False,
     reward: Annotated[
-        str | None, typer.Option(help="Reward per assignment in USD (default: the design's pay).")
+        str | None, typer.Option(help="Reward per assignment in USD.", show_default="the design's pay")
     ] = None,
     minutes: Annotated[
-        int | None, typer.Option(help="Time allowed per assignment (default: the design's slot time limit).")
+        int | None, typer.Option(help="Time allowed per assignment.", show_default="the design's slot time limit")
     ] = None,
 ) -> None:
     """Write MTurk (ExternalQuestion, HTMLQuestion, batch CSV) and Prolific files for the design's platforms."""
@@ -274,9 +278,9 @@ def publish_cmd(
     url: Annotated[str, typer.Option(help="Public https:// URL where the study is served.")],
     mturk: Annotated[bool, typer.Option("--mturk", help="Create the HITs on MTurk (boto3).")] = False,
     live: Annotated[bool, typer.Option(help="MTurk production instead of the sandbox.")] = False,
-    profile: Annotated[str | None, typer.Option(help="AWS profile (default: boto3's credential chain).")] = None,
+    profile: Annotated[str | None, typer.Option(help="AWS profile.", show_default="boto3's credential chain")] = None,
     reward: Annotated[
-        str | None, typer.Option(help="Reward per assignment in USD (default: the design's pay).")
+        str | None, typer.Option(help="Reward per assignment in USD.", show_default="the design's pay")
     ] = None,
     lifetime_days: Annotated[float, typer.Option(help="How long the HITs stay listed.")] = 7.0,
 ) -> None:
@@ -299,7 +303,7 @@ def ingest_cmd(
         typer.Option(
             metavar="CSV",
             help="MTurk batch-results CSV to cross-check (the votes come from the database).",
-            show_default=False,
+            show_default="none",
         ),
     ] = None,
     output: Annotated[
