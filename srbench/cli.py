@@ -376,6 +376,7 @@ def datasets_fetch(
         raise typer.Exit(1)
 
 
+from srbench.commands.degrade import degrade_command  # noqa: E402
 from srbench.commands.report import report_app  # noqa: E402
 from srbench.commands.train import train_command  # noqa: E402  (kept beside the other commands)
 from srbench.commands.upscale import upscale_command  # noqa: E402
@@ -385,6 +386,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(study_app, name="study")
 
 app.command("train", help="Train an SR network (Johnson et al. 2016 recipe; resumable).")(train_command)
+app.command("degrade", help="Write a protocol's LR images (+ manifest) for datasets or a folder.")(degrade_command)
 app.command("upscale", help="Upscale an image or a folder with any method (tiled; optional histogram matching).")(
     upscale_command
 )

@@ -49,6 +49,7 @@ from srbench.evaluate.pipeline import (
     sr_to_y,
     y_of,
 )
+from srbench.evaluate.protocol_files import FolderManifest, read_manifest
 from srbench.evaluate.results import GroupKey, ResultTable
 from srbench.evaluate.sources import AnyHR, DecodedImages, materialize, plan_images
 from srbench.methods.base import Method, Space
@@ -217,7 +218,9 @@ def _lr_dir_for(lr_dir: str | None, dataset: Dataset, scale: int) -> Path | None
     return p
 
 
-def _find_lr_file(folder: Path, image_id: str) -> Path:
+def _find_lr_file(folder: Path, image_id: str, manifest: FolderManifest | None = None) -> Path:
+    if manifest is not None and image_id in manifest.files:  # written by srbench: its manifest names the file
+        return folder / manifest.files[image_id]
     for cand in sorted(folder.glob(f"{image_id}.*")):
         if cand.is_file():
             return cand
@@ -227,8 +230,13 @@ def _find_lr_file(folder: Path, image_id: str) -> Path:
 def _given_lr(
     folder: Path, group: Sequence[HRImage], space: Space, protocol: Protocol, scale: int, device: torch.device
 ) -> Tensor:
-    """The given LR files of ``group`` in ``space``, one batch on ``device``."""
-    return torch.cat([given_input(_find_lr_file(folder, g.id), g, space, protocol, scale) for g in group]).to(device)
+    """The given LR files of ``group`` in ``space``, one batch on ``device`` (``srbench degrade`` folders: as their
+    manifest says, :mod:`srbench.evaluate.protocol_files`)."""
+    manifest = read_manifest(folder)
+    file_space: Space = "y" if manifest is not None and manifest.space == "y" else "rgb"
+    return torch.cat(
+        [given_input(_find_lr_file(folder, g.id, manifest), g, space, protocol, scale, file_space) for g in group]
+    ).to(device)
 
 
 def run_method(
