@@ -145,6 +145,14 @@ def eval_cmd(
         str | None,
         typer.Option("--lr-dir", help="Given LR images instead of the degradation; {dataset} and {scale} expand."),
     ] = None,
+    save_sr: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-sr",
+            help="Keep the scored SR images as 8-bit PNG in DIR/<method>/<dataset>/x<scale>/ (for --sr-dir).",
+            show_default=False,
+        ),
+    ] = None,
     data_root: DataRootOpt = None,
     weights_root: WeightsRootOpt = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
@@ -226,6 +234,7 @@ def eval_cmd(
                 threads or None,
                 result_store,
                 workers or None,
+                save_sr=save_sr,
             )
     except KeyboardInterrupt:
         where = " and ".join(str(p) for p in (output, result_store.root if result_store else None) if p is not None)

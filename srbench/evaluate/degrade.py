@@ -10,7 +10,7 @@ will read it): the values written are the values ``srbench eval`` gives a method
 
 so ``srbench eval --lr-dir '<output>/{dataset}/lr_x{scale}'`` reads them back. The manifest names the protocol
 record and key, the degradation, the space and format, and every file with its sha256 and whether it holds the
-protocol's values exactly (:mod:`srbench.evaluate.protocol_files`):
+protocol's values exactly (:mod:`srbench.data.protocol_files`):
 
 * ``--format png`` (8-bit, what SR models consume) is exact where the protocol's LR is 8-bit already: MATLAB's
   uint8 path (``uint8-lr``, ``rcan``, or ``lr_quantize``). On the double path (``standard``, ``blur-bicubic``)
@@ -37,9 +37,7 @@ import torch
 
 import srbench
 from srbench.data.datasets import Dataset
-from srbench.errors import ConfigError
-from srbench.evaluate.pipeline import hr_stack, method_input, prepare_hr
-from srbench.evaluate.protocol_files import (
+from srbench.data.protocol_files import (
     FORMATS,
     SPACES,
     FileFormat,
@@ -48,6 +46,8 @@ from srbench.evaluate.protocol_files import (
     write_manifest,
     write_values,
 )
+from srbench.errors import ConfigError
+from srbench.evaluate.pipeline import hr_stack, method_input, prepare_hr
 from srbench.evaluate.runner import check_scale, load_images
 from srbench.methods.base import Space
 from srbench.protocol.degradations import DEGRADATIONS
@@ -182,7 +182,7 @@ def _values_note(fmt: str, exact: bool) -> str:
 
 
 def _manifest_exact(folder: Path) -> bool:
-    from srbench.evaluate.protocol_files import read_manifest
+    from srbench.data.protocol_files import read_manifest
 
     manifest = read_manifest(folder)
     return bool(manifest is not None and manifest.raw.get("exact"))

@@ -16,8 +16,8 @@ import torch
 from torch import Tensor
 
 from srbench import kernels
+from srbench.data.protocol_files import read_values
 from srbench.errors import ConfigError, DataError
-from srbench.evaluate.protocol_files import read_values
 from srbench.methods.base import Space
 from srbench.postprocess.histmatch import histmatch_batch
 from srbench.protocol.colour import luminance, to_uint8_values
@@ -101,7 +101,7 @@ def given_input(
 ) -> Tensor:
     """Read a given LR file for ``hr`` and convert it to the method's ``space``; ``(1, C, h, w)`` on [0, 1].
 
-    ``file_space``: what the file holds (:mod:`srbench.evaluate.protocol_files`): ``rgb``, the LR image (8-bit, or
+    ``file_space``: what the file holds (:mod:`srbench.data.protocol_files`): ``rgb``, the LR image (8-bit, or
     float64 on [0, 1] in a ``.npy`` file), converted to Y for luminance methods; ``y``, the protocol's LR
     luminance (``srbench degrade --space y``), given to luminance methods as it is.
     """

@@ -18,10 +18,10 @@ from torch import Tensor
 
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.data.imageio import read_image
+from srbench.data.protocol_files import read_manifest, sha256_file
 from srbench.evaluate import evaluate
 from srbench.evaluate.degrade import DegradeRequest, degrade, lr_folder
 from srbench.evaluate.pipeline import given_input, hr_stack, method_input, prepare_hr
-from srbench.evaluate.protocol_files import read_manifest, sha256_file
 from srbench.methods.base import Method
 from srbench.methods.classic import Bicubic
 from srbench.protocol.imresize import imresize
