@@ -23,7 +23,9 @@ def degrade_command(
             show_default="the catalogued sets under the data root",
         ),
     ] = None,
-    scale: Annotated[list[int] | None, typer.Option("--scale", "-s", help="Scale factor: 2, 3, 4 or 8.")] = None,
+    scale: Annotated[
+        list[int] | None, typer.Option("--scale", "-s", help="Scale factor: 2, 3, 4 or 8.", show_default="4")
+    ] = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder that receives <dataset>/lr_x<scale>/ and a manifest each.")
     ] = Path("lr"),
@@ -72,12 +74,13 @@ def degrade_command(
     }  # fmt: skip
     if overrides:
         proto = proto.replace(**overrides)
+    # format and space are checked by DegradeRequest (one-line ConfigError)
     request = DegradeRequest(
         datasets=tuple(resolve_datasets(dataset or _default_datasets(root), root)),
         output=output,
         scales=tuple(scale or [4]),
         protocol=proto,
-        format=file_format,  # type: ignore[arg-type]  (checked by DegradeRequest)
+        format=file_format,  # type: ignore[arg-type]
         space=space,  # type: ignore[arg-type]
         device=str(resolve_device(device)),
     )

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import srbench
@@ -132,7 +133,7 @@ def degrade(
     degradation = DEGRADATIONS.get(proto.degradation)
     done: list[DegradeFolder] = []
     for ds in request.datasets:
-        arrays: list[tuple[str, object]] | None = None
+        arrays: list[tuple[str, np.ndarray]] | None = None
         for scale in request.scales:
             folder = lr_folder(request.output, ds.name, scale)
             expect = _expected(request, ds, scale)
@@ -145,7 +146,7 @@ def degrade(
             advance = progress(f"{ds.title} x{scale}", len(ids))
             files: dict[str, dict[str, object]] = {}
             for image_id, array in arrays:
-                hr = prepare_hr(image_id, array, scale, proto)  # type: ignore[arg-type]
+                hr = prepare_hr(image_id, array, scale, proto)
                 with torch.no_grad():
                     lr = method_input(hr_stack([hr], device), hr.gray, request.space, proto, scale)[0].cpu()
                 path = folder / f"{image_id}.{request.format}"

@@ -21,13 +21,13 @@ from torch import Tensor
 from srbench.data.imageio import list_images, read_image
 from srbench.data.protocol_files import read_manifest
 from srbench.errors import DataError
-from srbench.methods.base import Method
+from srbench.methods.base import Method, Space
 
 
 class SrDirMethod(Method):
     """SR images read from ``folder``; ``upscale`` ignores the LR input (only its device and batch size count)."""
 
-    space = "rgb"
+    space: Space = "rgb"
     batchable = True
     consumes_lr = False
 
