@@ -29,6 +29,7 @@ Set14 and BSD100 (``tests/evaluate/test_degrade.py``; the packages were made by 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,7 @@ from srbench.data.protocol_files import (
 )
 from srbench.errors import ConfigError
 from srbench.evaluate.pipeline import hr_stack, method_input, prepare_hr
-from srbench.evaluate.runner import check_scale, load_images
+from srbench.evaluate.runner import check_scale, default_workers, load_images, map_in_threads
 from srbench.methods.base import Space
 from srbench.protocol.degradations import DEGRADATIONS
 from srbench.protocol.record import Protocol
@@ -129,6 +130,21 @@ def degrade(
     are written atomically and the manifest last, so an interrupted run leaves no folder that looks complete.
     """
     device = torch.device(request.device)
+    workers = default_workers(device)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # images on worker threads, one torch thread each (as evaluate does)
+    try:
+        return _degrade(request, device, workers, progress)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _degrade(
+    request: DegradeRequest,
+    device: torch.device,
+    workers: int,
+    progress: Callable[[str, int], Callable[[int], None]],
+) -> list[DegradeFolder]:
     proto = request.protocol
     degradation = DEGRADATIONS.get(proto.degradation)
     done: list[DegradeFolder] = []
@@ -142,18 +158,13 @@ def degrade(
                 done.append(DegradeFolder(ds.name, scale, folder, len(ids), _manifest_exact(folder), True))
                 continue
             if arrays is None:
-                arrays = list(load_images(ds))
+                arrays = load_images(ds, workers)
             advance = progress(f"{ds.title} x{scale}", len(ids))
+
+            write_one = functools.partial(_write_lr, request, device, folder, scale)
             files: dict[str, dict[str, object]] = {}
-            for image_id, array in arrays:
-                hr = prepare_hr(image_id, array, scale, proto)
-                with torch.no_grad():
-                    lr = method_input(hr_stack([hr], device), hr.gray, request.space, proto, scale)[0].cpu()
-                path = folder / f"{image_id}.{request.format}"
-                exact = write_values(path, lr, request.format)
-                c, h, w = lr.shape
-                files[image_id] = {"file": path.name, "sha256": sha256_file(path), "exact": exact,
-                                   "height": h, "width": w, "channels": c}  # fmt: skip
+            for image_id, entry in zip(ids, map_in_threads(write_one, arrays, workers), strict=True):
+                files[image_id] = entry
                 advance(1)
             all_exact = all(bool(f["exact"]) for f in files.values())
             write_manifest(
@@ -172,6 +183,21 @@ def degrade(
             )
             done.append(DegradeFolder(ds.name, scale, folder, len(files), all_exact, False))
     return done
+
+
+def _write_lr(
+    request: DegradeRequest, device: torch.device, folder: Path, scale: int, item: tuple[str, np.ndarray]
+) -> dict[str, object]:
+    """Degrade one decoded HR image as ``evaluate`` does and write its LR file; returns its manifest entry."""
+    image_id, array = item
+    proto = request.protocol
+    hr = prepare_hr(image_id, array, scale, proto)
+    with torch.no_grad():
+        lr = method_input(hr_stack([hr], device), hr.gray, request.space, proto, scale)[0].cpu()
+    path = folder / f"{image_id}.{request.format}"
+    exact = write_values(path, lr, request.format)
+    c, h, w = lr.shape
+    return {"file": path.name, "sha256": sha256_file(path), "exact": exact, "height": h, "width": w, "channels": c}
 
 
 def _values_note(fmt: str, exact: bool) -> str:

@@ -65,7 +65,7 @@ def test_degrade_then_eval_lr_dir_equals_eval_for_every_benchmark_image(
 @pytest.mark.shared
 @pytest.mark.parametrize(("protocol", "fmt"), [("uint8-lr", "png"), ("standard", "npy"), ("blur-bicubic", "npy")])
 def test_rgb_files_read_back_as_the_lr_eval_gives_an_rgb_method(
-    shared_datasets: Path, tmp_path: Path, protocol: str, fmt: str
+    shared_datasets: Path, tmp_path: Path, protocol: str, fmt: str, one_torch_thread: None
 ) -> None:
     """Every image of Set5, Set14, BSD100 at x4 and x8, bit for bit (stronger than PSNR, whose SR rounding could
     hide a tiny LR difference); and the PSNR of an RGB method on Set5 and Set14 through `eval --lr-dir`."""
