@@ -102,16 +102,23 @@ class FolderManifest:
     raw: dict[str, Any]
 
 
+KINDS = ("srbench-lr", "srbench-sr")
+
+
 def read_manifest(folder: Path) -> FolderManifest | None:
-    """The folder's srbench manifest, or None if it has none (a folder of images from elsewhere)."""
+    """The folder's srbench manifest, or None if it has none (a folder of images from elsewhere, whose
+    ``manifest.json``, if any, is not srbench's)."""
     path = folder / MANIFEST
-    if not path.is_file():
-        return None
     try:
         raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
+        return None
+    try:
         files = {str(k): str(v["file"]) for k, v in raw["files"].items()}
         space = str(raw.get("space", "rgb"))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
         fix = "delete it or write the folder again"
         raise DataError(f"{path}: not a readable srbench manifest ({reason}); {fix}") from None

@@ -187,3 +187,15 @@ def test_a_luminance_folder_is_refused_for_an_rgb_method(tmp_path: Path) -> None
     degrade(DegradeRequest((ds,), tmp_path, (4,), get_protocol("uint8-lr"), "png", "y"))
     with pytest.raises(DataError, match="--space rgb"):
         evaluate([ds], [RgbBicubic()], [4], ["psnr"], lr_dir=str(tmp_path / "{dataset}/lr_x{scale}"))
+
+
+def test_a_manifest_json_that_is_not_srbench_s_is_ignored(tmp_path: Path) -> None:
+    ds = resolve_dataset("demo")
+    proto = get_protocol("uint8-lr")
+    degrade(DegradeRequest((ds,), tmp_path, (4,), proto))
+    folder = lr_folder(tmp_path, "demo", 4)
+    (folder / "manifest.json").write_text('{"made_by": "someone else"}')
+    assert read_manifest(folder) is None
+    direct = evaluate([ds], [RgbBicubic()], [4], ["psnr"], proto).rows["psnr"].tolist()
+    given = evaluate([ds], [RgbBicubic()], [4], ["psnr"], proto, lr_dir=str(tmp_path / "{dataset}/lr_x{scale}"))
+    assert given.rows["psnr"].tolist() == direct
