@@ -244,6 +244,14 @@ def eval_cmd(
             show_default=False,
         ),
     ] = None,
+    save_sr: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-sr",
+            help="Keep the scored SR images as 8-bit PNG in DIR/<method>/<dataset>/x<scale>/ (for --sr-dir).",
+            show_default=False,
+        ),
+    ] = None,
     data_root: DataRootOpt = None,
     weights_root: WeightsRootOpt = None,
     device: DeviceOpt = "auto",
@@ -336,6 +344,7 @@ def eval_cmd(
                 threads or None,
                 result_store,
                 workers or None,
+                save_sr=save_sr,
             )
     except KeyboardInterrupt:
         where = " and ".join(str(p) for p in (output, result_store.root if result_store else None) if p is not None)
@@ -504,6 +513,7 @@ def datasets_fetch(
         raise typer.Exit(1)
 
 
+from srbench.commands.degrade import degrade_command  # noqa: E402
 from srbench.commands.report import report_app  # noqa: E402
 from srbench.commands.train import train_command  # noqa: E402  (kept beside the other commands)
 from srbench.commands.upscale import upscale_command  # noqa: E402
@@ -513,6 +523,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(study_app, name="study")
 
 app.command("train", help="Train an SR network (Johnson et al. 2016 recipe; resumable).")(train_command)
+app.command("degrade", help="Write a protocol's LR images (+ manifest) for datasets or a folder.")(degrade_command)
 app.command("upscale", help="Upscale an image or a folder with any method (tiled; optional histogram matching).")(
     upscale_command
 )

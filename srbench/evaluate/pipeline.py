@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from srbench import kernels
-from srbench.data.imageio import read_image
+from srbench.data.protocol_files import read_values
 from srbench.errors import ConfigError, DataError
 from srbench.methods.base import Space
 from srbench.postprocess.histmatch import histmatch_batch
@@ -96,9 +96,16 @@ def method_input(
     return lr
 
 
-def given_input(path: Path, hr: HRImage, space: Space, protocol: Protocol, scale: int) -> Tensor:
-    """Read a given LR file for ``hr`` and convert it to the method's ``space``; ``(1, C, h, w)`` on [0, 1]."""
-    arr = read_image(path)
+def given_input(
+    path: Path, hr: HRImage, space: Space, protocol: Protocol, scale: int, file_space: Space = "rgb"
+) -> Tensor:
+    """Read a given LR file for ``hr`` and convert it to the method's ``space``; ``(1, C, h, w)`` on [0, 1].
+
+    ``file_space``: what the file holds (:mod:`srbench.data.protocol_files`): ``rgb``, the LR image (8-bit, or
+    float64 on [0, 1] in a ``.npy`` file), converted to Y for luminance methods; ``y``, the protocol's LR
+    luminance (``srbench degrade --space y``), given to luminance methods as it is.
+    """
+    arr, unit = read_values(path)
     h, w = hr.size
     if arr.shape[:2] != (h // scale, w // scale):
         raise DataError(
@@ -107,13 +114,23 @@ def given_input(path: Path, hr: HRImage, space: Space, protocol: Protocol, scale
         )
     t = torch.from_numpy(np.array(arr, dtype=np.float64, copy=True))
     t = t[None, None] if arr.ndim == 2 else t.permute(2, 0, 1)[None]
+    if file_space == "y":
+        if space != "y":
+            raise DataError(
+                f"{path}: the folder holds luminance LR (srbench degrade --space y) but the method works on RGB; "
+                "write the LR with --space rgb"
+            )
+        if t.shape[1] != 1:
+            raise DataError(f"{path}: luminance LR must have one channel; write the folder again with srbench degrade")
+        return t if unit else t / 255.0  # .npy files hold the values on [0, 1] exactly
     if not hr.gray and t.shape[1] != 3:
         raise DataError(f"{path}: LR is grayscale but the HR image is colour; use the matching LR file")
     if space == "y":
-        return y_of(t, hr.gray, protocol) / 255.0
+        return y_of(t * 255.0 if unit else t, hr.gray, protocol) / 255.0
     if hr.gray and t.shape[1] == 3:
-        t = y_of(t, True, protocol.replace(grayscale="as-y"))  # R = G = B -> the gray value
-    return t / 255.0
+        t = y_of(t * 255.0 if unit else t, True, protocol.replace(grayscale="as-y"))  # R = G = B -> the gray value
+        return t / 255.0
+    return t if unit else t / 255.0
 
 
 def sr_to_y(sr: Tensor, lr: Tensor, gray: bool, space: Space, protocol: Protocol) -> Tensor:

@@ -38,6 +38,7 @@ from torch import Tensor
 
 import srbench
 from srbench.data.datasets import Dataset
+from srbench.data.protocol_files import FolderManifest, read_manifest
 from srbench.errors import ConfigError, DataError
 from srbench.evaluate.pipeline import (
     HRImage,
@@ -50,6 +51,7 @@ from srbench.evaluate.pipeline import (
     y_of,
 )
 from srbench.evaluate.results import GroupKey, ResultTable
+from srbench.evaluate.save_sr import SrFolder
 from srbench.evaluate.sources import AnyHR, DecodedImages, materialize, plan_images
 from srbench.methods.base import Method, Space
 from srbench.methods.srdir import SrDirMethod
@@ -229,7 +231,9 @@ def _lr_dir_for(lr_dir: str | None, dataset: Dataset, scale: int) -> Path | None
     return p
 
 
-def _find_lr_file(folder: Path, image_id: str) -> Path:
+def _find_lr_file(folder: Path, image_id: str, manifest: FolderManifest | None = None) -> Path:
+    if manifest is not None and image_id in manifest.files:  # written by srbench: its manifest names the file
+        return folder / manifest.files[image_id]
     for cand in sorted(folder.glob(f"{image_id}.*")):
         if cand.is_file():
             return cand
@@ -239,8 +243,13 @@ def _find_lr_file(folder: Path, image_id: str) -> Path:
 def _given_lr(
     folder: Path, group: Sequence[HRImage], space: Space, protocol: Protocol, scale: int, device: torch.device
 ) -> Tensor:
-    """The given LR files of ``group`` in ``space``, one batch on ``device``."""
-    return torch.cat([given_input(_find_lr_file(folder, g.id), g, space, protocol, scale) for g in group]).to(device)
+    """The given LR files of ``group`` in ``space``, one batch on ``device`` (``srbench degrade`` folders: as their
+    manifest says, :mod:`srbench.data.protocol_files`)."""
+    manifest = read_manifest(folder)
+    file_space: Space = "y" if manifest is not None and manifest.space == "y" else "rgb"
+    return torch.cat(
+        [given_input(_find_lr_file(folder, g.id, manifest), g, space, protocol, scale, file_space) for g in group]
+    ).to(device)
 
 
 def run_method(
@@ -256,13 +265,15 @@ def run_method(
     lr_cache: dict[tuple[str, tuple[str, ...]], Tensor] | None = None,
     workers: int = 1,
     rgb: dict[str, tuple[Tensor, Tensor]] | None = None,
+    save: SrFolder | None = None,
 ) -> list[tuple[str, Tensor, Tensor]]:
     """Run ``method`` on ``images`` and return ``(image_id, y_sr, y_gt)`` per image, shaved, on the CPU.
 
     ``lr_cache`` (keyed by colour space and image ids) lets several methods share one degradation. Groups of
     one shape run on ``workers`` threads (each group on its own, so no value depends on it). When ``rgb`` is a
     dict, it also receives ``image_id -> (rgb_sr, rgb_gt)`` for RGB metrics: ``(C, H, W)`` float32 on [0, 255],
-    shaved alike (:func:`srbench.evaluate.pipeline.sr_to_rgb`; C = 1 for grayscale images).
+    shaved alike (:func:`srbench.evaluate.pipeline.sr_to_rgb`; C = 1 for grayscale images). ``save`` keeps the
+    scored SR images (:mod:`srbench.evaluate.save_sr`).
     """
     lr_cache = {} if lr_cache is None else lr_cache
     border = protocol.shave_for(scale)
@@ -272,15 +283,18 @@ def run_method(
         gray = group[0].gray
         if any(g.gray != gray for g in group):  # split mixed gray/colour groups
             grays, colours = [g for g in group if g.gray], [g for g in group if not g.gray]
-            return run_method(method, grays, scale, protocol, device, timer, lr_folder, 1, rgb=rgb) + run_method(
-                method, colours, scale, protocol, device, timer, lr_folder, batch, rgb=rgb
-            )
+            return run_method(
+                method, grays, scale, protocol, device, timer, lr_folder, 1, rgb=rgb, save=save
+            ) + run_method(method, colours, scale, protocol, device, timer, lr_folder, batch, rgb=rgb, save=save)
         hr = hr_stack(group, device)
         ids = [g.id for g in group]
         with timer("to_y", device):
             y_gt = y_of(hr, gray, protocol)
         with timer("degrade", device):
-            if lr_folder is not None:
+            if not method.consumes_lr and protocol.histmatch == "none":
+                # nothing reads it (histogram matching would): an empty LR batch of the right size and device
+                lr = torch.empty((len(group), 1 if gray else 3, 0, 0), dtype=torch.float64, device=device)
+            elif lr_folder is not None:
                 lr = _given_lr(lr_folder, group, method.space, protocol, scale, device)
             else:
                 lr = method_input(hr, gray, method.space, protocol, scale, y_gt)
@@ -301,6 +315,9 @@ def run_method(
             )
         with timer("to_y", device):
             y_sr = sr_to_y(sr, lr, gray, method.space, protocol)
+        if save is not None:
+            with timer("save_sr", device):
+                save.save(ids, sr, y_sr, lr)
         y_sr, y_gt = shave(y_sr, border).cpu(), shave(y_gt, border).cpu()
         if rgb is not None:
             with timer("to_rgb", device):
@@ -332,6 +349,7 @@ def group_scorer(
     metrics: Sequence[MetricSpec],
     lr_folder: Path | None = None,
     batch: int = 8,
+    save: SrFolder | None = None,
 ) -> Callable[[list[AnyHR]], dict[str, dict[str, float]]]:
     """The work on one group of images of one shape: :func:`run_method`, then :func:`score_pairs` on its output.
 
@@ -344,7 +362,7 @@ def group_scorer(
 
     def one_group(group: list[AnyHR]) -> dict[str, dict[str, float]]:
         rgb: dict[str, tuple[Tensor, Tensor]] | None = {} if rgb_metrics else None
-        pairs = run_method(method, group, scale, protocol, device, timer, lr_folder, batch, rgb=rgb)
+        pairs = run_method(method, group, scale, protocol, device, timer, lr_folder, batch, rgb=rgb, save=save)
         scores = score_pairs(pairs, y_metrics, device, timer, batch=len(pairs))
         if rgb:
             rgb_pairs = [(image_id, *rgb[image_id]) for image_id, _, _ in pairs]
@@ -417,6 +435,7 @@ def evaluate(
     threads: int | None = 1,
     store: ResultStore | None = None,
     workers: int | None = None,
+    save_sr: str | Path | None = None,
 ) -> EvalResult:
     """Score every method on every dataset at every scale; returns one row per image.
 
@@ -440,6 +459,9 @@ def evaluate(
             (``benchmarks/bench_eval.py`` with ``OMP_NUM_THREADS=1`` vs default; timings were noisy).
         workers: threads working on different image groups at once (method stage and metrics); ``None``:
             :func:`default_workers` (the CPU cores, at most 4, on the CPU; 1 on a GPU). No value depends on it.
+        save_sr: folder that keeps the scored SR images as 8-bit PNG, ``<save_sr>/<method>/<dataset>/x<scale>/``
+            (:mod:`srbench.evaluate.save_sr`); a group is reused from the output or store only if its folder is
+            complete.
     """
     dev = torch.device(device)
     previous = torch.get_num_threads()
@@ -448,8 +470,9 @@ def evaluate(
     try:
         n_workers = default_workers(dev) if workers is None else max(1, workers)
         return _evaluate(
-            datasets, methods, scales, metrics, protocol, dev, output, lr_dir, progress, batch, store, n_workers
-        )
+            datasets, methods, scales, metrics, protocol, dev, output, lr_dir, progress, batch, store, n_workers,
+            None if save_sr is None else Path(save_sr),
+        )  # fmt: skip
     finally:
         torch.set_num_threads(previous)
 
@@ -467,6 +490,7 @@ def _evaluate(
     batch: int,
     store: ResultStore | None = None,
     workers: int = 1,
+    save_sr: Path | None = None,
 ) -> EvalResult:
     protocol = protocol or Protocol()
     specs = [METRICS.get(m) for m in metrics]
@@ -480,7 +504,7 @@ def _evaluate(
     try:
         frames, reused, computed = _run_jobs(
             datasets, methods, scales, metrics, protocol, specs, dev, lr_dir, progress, batch, store, workers,
-            timer, table, pool,
+            timer, table, pool, save_sr,
         )  # fmt: skip
     except KeyboardInterrupt:
         # the finished groups are written (_run_jobs); running workers stop at their next stage, and nobody waits
@@ -507,6 +531,7 @@ class _Job:
     protocol: Protocol
     key: GroupKey
     scoring: _Scoring
+    saver: SrFolder | None = None
 
 
 def _run_jobs(
@@ -525,6 +550,7 @@ def _run_jobs(
     timer: Timer,
     table: ResultTable,
     pool: ThreadPoolExecutor | None,
+    save_sr: Path | None = None,
 ) -> tuple[list[pd.DataFrame], int, int]:
     slots: list[pd.DataFrame | _Job] = []  # reused rows, or a job whose rows come when it finishes (in order)
     try:
@@ -573,8 +599,10 @@ def _plan_and_collect(
                 method.check_scale(scale)
                 key = GroupKey(method.name, method.key(), ds.name, ds.checksum, scale, proto.key())
                 ids = [img.id for img in ds.images]
-                cached = table.lookup(key, ids, metrics)
-                if cached is None and store is not None:
+                saver = None if save_sr is None else SrFolder(save_sr, method, ds.name, ds.checksum, scale, proto)
+                wanted = saver is not None and not saver.complete(ids)  # SR images to save: compute the group
+                cached = None if wanted else table.lookup(key, ids, metrics)
+                if cached is None and store is not None and not wanted:
                     cached = store.lookup(key, ids, metrics)
                     if cached is not None and table.path is not None:
                         table.replace(key, cached)
@@ -594,9 +622,10 @@ def _plan_and_collect(
                 if isinstance(method, SrDirMethod):
                     method.check_files({img.id: img.size for img in images}, scale)
                 advance = progress(f"{method.name} {ds.title} x{scale}", len(images))
-                one_group = group_scorer(method, scale, proto, dev, timer, specs, lr_folder, batch)
+                one_group = group_scorer(method, scale, proto, dev, timer, specs, lr_folder, batch, saver)
                 groups = _groups_by_shape(images, batch if method.batchable else 1)
-                slots.append(_Job(ds, scale, method, images, proto, key, _Scoring(pool, one_group, groups, advance)))
+                scoring = _Scoring(pool, one_group, groups, advance)
+                slots.append(_Job(ds, scale, method, images, proto, key, scoring, saver))
     frames: list[pd.DataFrame] = []
     computed = 0
     for i, slot in enumerate(slots):
@@ -605,6 +634,8 @@ def _plan_and_collect(
             continue
         rows = _job_rows(slot, specs, dev)
         table.replace(slot.key, rows)
+        if slot.saver is not None:
+            slot.saver.finish()
         if store is not None:
             store.replace(slot.key, rows)
         frames.append(rows)

@@ -41,6 +41,8 @@ class Method(ABC):
     description: str = ""
     #: images of one shape may be passed together
     batchable: bool = True
+    #: ``upscale`` reads its LR input (False for SR folders: the evaluation then skips making the LR)
+    consumes_lr: bool = True
 
     @abstractmethod
     def upscale(self, lr: Tensor, scale: int, ids: Sequence[str]) -> Tensor:

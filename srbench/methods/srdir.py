@@ -2,7 +2,9 @@
 
 Files are matched to HR images by file stem (``baby.png`` <-> image id ``baby``; a ``_x4``/``x4`` /
 ``_SR``-style suffix is not stripped: name the files after the HR images). Every missing file and size
-mismatch is collected and reported in one line before anything is scored.
+mismatch is collected and reported in one line before anything is scored. A folder written by ``srbench eval
+--save-sr`` carries a manifest: its method name (``<method>-saved``) and, for luminance methods, ``space: y``
+(one-channel files holding the scored SR luminance, scored as it is).
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ import torch
 from torch import Tensor
 
 from srbench.data.imageio import list_images, read_image
+from srbench.data.protocol_files import read_manifest
 from srbench.errors import DataError
-from srbench.methods.base import Method
+from srbench.methods.base import Method, Space
 
 
 class SrDirMethod(Method):
-    """SR images read from ``folder``; ``upscale`` ignores the LR input."""
+    """SR images read from ``folder``; ``upscale`` ignores the LR input (only its device and batch size count)."""
 
-    space = "rgb"
+    space: Space = "rgb"
     batchable = True
+    consumes_lr = False
 
     def __init__(self, folder: Path, name: str | None = None) -> None:
         self.folder = Path(folder)
@@ -33,7 +37,12 @@ class SrDirMethod(Method):
         if not files:
             raise DataError(f"{self.folder}: no SR images found; pass the folder that holds the SR outputs")
         self.files = {f.stem: f for f in files}
-        self.name = name or self.folder.name
+        # a folder saved by `srbench eval --save-sr` says what it holds: luminance ('y') or the image ('rgb')
+        manifest = read_manifest(self.folder)
+        saved = manifest.raw if manifest is not None and manifest.raw.get("kind") == "srbench-sr" else {}
+        if saved and manifest is not None:
+            self.space = "y" if manifest.space == "y" else "rgb"
+        self.name = name or str(saved.get("name") or self.folder.name)
 
     def check_files(self, expected: dict[str, tuple[int, int]], scale: int) -> None:
         """Raise one ``DataError`` listing every missing file and size mismatch (``expected``: id -> (H, W))."""
