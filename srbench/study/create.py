@@ -32,8 +32,10 @@ from srbench.inference.upscale import to_uint8, upscale_image
 from srbench.methods import SrDirMethod, resolve_method
 from srbench.methods.base import Method
 from srbench.protocol.record import get_protocol
+from srbench.study.display import DisplayPolicy, resolve_crop
 from srbench.study.plan import BLUR_LABEL, HR_LABEL, Plan, make_plan
-from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, SPEC_FILE, QCRules, StudySpec
+from srbench.study.qc import QcPolicy
+from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, SPEC_FILE, StudySpec
 
 REF_LABEL = "ref"
 
@@ -109,15 +111,20 @@ def create_study(
     max_images: int = 0,
     workers_per_pair: int = 5,
     trials_per_worker: int = 20,
-    sentinels_per_worker: int = 2,
+    sentinels_per_worker: int = 4,
     repeats_per_worker: int = 2,
     sentinel_blur_sigma: float = 4.0,
     seed: int = 0,
-    qc: QCRules | None = None,
+    qc: QcPolicy | None = None,
+    display: DisplayPolicy | None = None,
     data_root: Path | None = None,
     name: str | None = None,
 ) -> StudySpec:
-    """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring)."""
+    """Write ``study.json``, ``plan.json`` and ``images/`` into ``folder`` (see the module docstring).
+
+    ``crop > 0`` crops every image to that side; ``crop = 0`` leaves it to ``display``'s crop policy
+    (:func:`srbench.study.display.resolve_crop`: by default, crops only images too large for a 1366 x 768 screen).
+    """
     out = Path(folder)
     if (out / DB_FILE).exists():
         raise ConfigError(f"{out} already holds collected responses ({DB_FILE}); pick a new study folder")
@@ -130,6 +137,10 @@ def create_study(
         m.check_scale(scale)
     ds = resolve_dataset(dataset, data_root)
     entries = list(ds.images)[: max_images or None]
+    display = display or DisplayPolicy()
+    prepared = [(entry, *degrade_rgb(entry.load(), scale, protocol, entry.id)) for entry in entries]
+    if not crop:
+        crop = resolve_crop(display, [hr.shape[:2] for _, hr, _ in prepared], scale)
     spec = StudySpec(
         name=name or out.name,
         dataset=dataset,
@@ -147,15 +158,15 @@ def create_study(
         sentinel_blur_sigma=sentinel_blur_sigma,
         seed=seed,
         completion_code=secrets.token_hex(4).upper(),
-        qc=qc or QCRules(),
+        qc=qc or QcPolicy(),
+        display=display,
         srbench_version=srbench.__version__,
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
     rng = np.random.default_rng(seed)
     images: dict[str, dict[str, str]] = {}
     placement: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        hr, lr = degrade_rgb(entry.load(), scale, protocol, entry.id)
+    for entry, hr, lr in prepared:
         srs = {lab: _sr(m, lr, hr, scale, entry.id) for lab, m in zip(labs, resolved, strict=True)}
         ref = nearest_reference(lr, scale)
         h, w = hr.shape[:2]
@@ -181,6 +192,7 @@ def create_study(
         sentinels_per_worker=sentinels_per_worker,
         repeats_per_worker=repeats_per_worker,
         seed=seed,
+        min_repeat_gap=spec.qc.min_repeat_gap,
     )
     plan.images = images
     plan.windows = placement

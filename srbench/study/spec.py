@@ -1,8 +1,9 @@
 """The versioned study spec (``study.json``): every choice of a study, written before any data is collected.
 
 The spec records the dataset, scale, protocol, methods, how images are cut (full images or seeded crops), the
-trial plan parameters (workers per pair, sentinels, repeats, seed) and the quality-control exclusion rules, so the
-analysis applies rules declared before data collection (pre-registration style).
+trial plan parameters (workers per pair, sentinels, repeats, seed), the quality-control exclusion rules
+(:class:`~srbench.study.qc.QcPolicy`, so the analysis applies rules declared before data collection) and the display
+protocol (:class:`~srbench.study.display.DisplayPolicy`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 
 from srbench.atomic import atomic_path
 from srbench.errors import ConfigError, DataError
+from srbench.study.display import DisplayPolicy
+from srbench.study.qc import QcPolicy
 
 SPEC_VERSION = 1
 SPEC_FILE = "study.json"
@@ -23,31 +26,7 @@ IMAGES_DIR = "images"
 DB_FILE = "responses.sqlite"
 
 
-@dataclass(frozen=True)
-class QCRules:
-    """Exclusion rules, declared before data collection.
-
-    Attributes:
-        min_sentinel_accuracy: a worker is excluded if their share of correct sentinel answers is below this.
-        min_repeat_consistency: excluded if the share of repeated trials answered with the same method is below.
-        min_median_rt_ms: excluded if their median response time is below this (clicking through).
-        max_trial_rt_ms: single responses slower than this are dropped (the worker was away), not the worker.
-        require_complete: workers who did not finish their trials are excluded.
-    """
-
-    min_sentinel_accuracy: float = 0.75
-    min_repeat_consistency: float = 0.5
-    min_median_rt_ms: float = 300.0
-    max_trial_rt_ms: float = 60_000.0
-    require_complete: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("min_sentinel_accuracy", "min_repeat_consistency"):
-            v = getattr(self, name)
-            if not 0.0 <= v <= 1.0:
-                raise ConfigError(f"QC rule {name}={v} must lie in [0, 1]")
-        if self.min_median_rt_ms < 0 or self.max_trial_rt_ms <= 0:
-            raise ConfigError("QC rules min_median_rt_ms must be >= 0 and max_trial_rt_ms > 0")
+QCRules = QcPolicy  # the name before issue 13
 
 
 @dataclass(frozen=True)
@@ -70,12 +49,13 @@ class StudySpec:
     crops_per_image: int = 1
     workers_per_pair: int = 5
     trials_per_worker: int = 20
-    sentinels_per_worker: int = 2
+    sentinels_per_worker: int = 4
     repeats_per_worker: int = 2
     sentinel_blur_sigma: float = 4.0
     seed: int = 0
     completion_code: str = ""
-    qc: QCRules = field(default_factory=QCRules)
+    qc: QcPolicy = field(default_factory=QcPolicy)
+    display: DisplayPolicy = field(default_factory=DisplayPolicy)
     version: int = SPEC_VERSION
     srbench_version: str = ""
     created: str = ""
@@ -95,7 +75,8 @@ class StudySpec:
             raise ConfigError(f"--crop {self.crop} must be a multiple of the scale {self.scale}")
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return d | {"qc": self.qc.to_dict(), "display": self.display.to_dict()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudySpec:
@@ -103,7 +84,8 @@ class StudySpec:
         version = d.get("version")
         if version != SPEC_VERSION:
             raise ConfigError(f"study spec version {version!r} is not supported (this srbench reads {SPEC_VERSION})")
-        d["qc"] = QCRules(**d.get("qc", {}))
+        d["qc"] = QcPolicy.from_dict(d.get("qc", {}))
+        d["display"] = DisplayPolicy.from_dict(d.get("display", {}))
         for k in ("methods", "labels", "images"):
             d[k] = tuple(d.get(k, ()))
         names = {f.name for f in dataclasses.fields(cls)}
