@@ -1,6 +1,7 @@
 """``srbench study serve``: the web app crowd workers open (FastAPI + uvicorn, responses in SQLite).
 
 Routes: ``GET /`` (instructions, consent, trials; :file:`web/index.html` + :file:`web/study.js`),
+``GET /api/display`` (the spec's display policy and the largest image, for the page's screen check),
 ``POST /api/start`` (consent; a slot and a session token), ``POST /api/next`` (the worker's next trial, or the
 completion code), ``POST /api/respond`` (one answer; committed before the next trial is returned),
 ``GET /images/<stimulus>/<file>.png`` (only files the plan lists), ``GET /api/admin/responses`` and
@@ -32,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from srbench.errors import DataError
 from srbench.study.db import AlreadyStarted, StudyDB, StudyFull, Worker
+from srbench.study.display import COLUMN_GAP_PX, FRAME_PX, HEADER_PX, PAGE_MARGIN_PX
 from srbench.study.plan import Plan, Trial
 from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, StudySpec, load_spec
 
@@ -118,6 +120,17 @@ class Study:
         sha = hashlib.sha256(plan_path.read_bytes()).hexdigest()
         self.db = StudyDB(self.folder / DB_FILE, self.plan, sha)
 
+    def display(self) -> dict[str, Any]:
+        """The spec's :class:`~srbench.study.display.DisplayPolicy` and the largest image shown, in image pixels."""
+        shown = [views[lab] for views in self.plan.images.values() for lab in views]
+        return {
+            "policy": self.spec.display.to_dict(),
+            "columns": self.spec.display.columns,
+            "layout": {"margin": PAGE_MARGIN_PX, "gap": COLUMN_GAP_PX, "frame": FRAME_PX, "header": HEADER_PX},
+            "max_width": max((self.sizes[r][0] for r in shown), default=0),
+            "max_height": max((self.sizes[r][1] for r in shown), default=0),
+        }
+
     def image(self, rel: str) -> dict[str, Any]:
         w, h = self.sizes[rel]
         return {"url": f"images/{rel}", "width": w, "height": h}
@@ -179,6 +192,12 @@ def make_app(folder: str | Path, admin_token: str) -> FastAPI:
     @app.get("/static/study.js")
     def js() -> Response:
         return Response(script, media_type="text/javascript", headers=no_store)
+
+    display = study.display()
+
+    @app.get("/api/display")
+    def display_policy() -> JSONResponse:
+        return JSONResponse(display, headers=no_store)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 import uvicorn
 
 from srbench.study.plan import Plan, make_plan
@@ -92,3 +94,15 @@ def server_process(folder: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+CHROMIUM_ENV = "SRBENCH_CHROMIUM"
+
+
+def chromium() -> str:
+    """The chromium binary for Playwright (``$SRBENCH_CHROMIUM``, else ``chromium`` on PATH), or a skip."""
+    for cand in (os.environ.get(CHROMIUM_ENV), "chromium", "chromium-browser"):
+        path = cand and shutil.which(cand)
+        if path:
+            return path
+    pytest.skip("no chromium binary found (apt-get install chromium, or set SRBENCH_CHROMIUM)")

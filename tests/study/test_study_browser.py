@@ -6,37 +6,25 @@ chromium in ``.ci/run``) the conftest turns that skip into a failure, like every
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
-from study_helpers import running_server
+from study_helpers import chromium, running_server
 
 from srbench.study.create import load_plan
 from srbench.study.spec import DB_FILE, load_spec
 
-CHROMIUM_ENV = "SRBENCH_CHROMIUM"
-
-
-def _chromium() -> str:
-    for cand in (os.environ.get(CHROMIUM_ENV), "chromium", "chromium-browser"):
-        path = cand and shutil.which(cand)
-        if path:
-            return path
-    pytest.skip("no chromium binary found (apt-get install chromium, or set SRBENCH_CHROMIUM)")
-
 
 def test_headless_chromium_completes_the_study_and_votes_reach_the_database(study: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[dev])")
-    exe = _chromium()
+    exe = chromium()
     plan = load_plan(study)
     pressed: list[str] = []
     with running_server(study) as url, sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 800}, device_scale_factor=1)
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
             page.goto(url + "?PROLIFIC_PID=browser01&STUDY_ID=s&SESSION_ID=x")
             assert page.is_disabled("#start")
             page.check("#consent")
