@@ -29,13 +29,11 @@ Folder = Annotated[Path, typer.Argument(help="The study folder.")]
 
 # The declared QC rules: the same option names and defaults in create and simulate. The defaults are
 # srbench.study.qc.QcPolicy's (a test pins them equal; not imported here to keep `srbench --help` fast).
-QC_DEFAULTS = {
-    "min_sentinel_accuracy": 0.6,
-    "min_median_rt_ms": 300.0,
-    "max_trial_rt_ms": 60_000.0,
-    "min_repeat_agreement": 0.0,
-    "min_repeat_gap": 3,
-}
+QC_MIN_SENTINEL_ACCURACY = 0.6
+QC_MIN_MEDIAN_RT_MS = 300.0
+QC_MAX_TRIAL_RT_MS = 60_000.0
+QC_MIN_REPEAT_AGREEMENT = 0.0
+QC_MIN_REPEAT_GAP = 3
 MinSentinelAccuracy = Annotated[float, typer.Option(help="QC: exclude workers below this sentinel accuracy.")]
 MinMedianRt = Annotated[float, typer.Option(help="QC: exclude workers below this median response time (ms).")]
 MaxTrialRt = Annotated[float, typer.Option(help="QC: drop single answers slower than this (ms).")]
@@ -76,11 +74,11 @@ def create_cmd(
     sentinels: Annotated[int, typer.Option(help="Sentinel trials per worker (HR vs blurred).")] = 4,
     repeats: Annotated[int, typer.Option(help="Repeated trials per worker (sides swapped).")] = 2,
     seed: Annotated[int, typer.Option(help="Seed of crops and plan.")] = 0,
-    min_sentinel_accuracy: MinSentinelAccuracy = QC_DEFAULTS["min_sentinel_accuracy"],  # type: ignore[assignment]
-    min_median_rt: MinMedianRt = QC_DEFAULTS["min_median_rt_ms"],  # type: ignore[assignment]
-    max_trial_rt: MaxTrialRt = QC_DEFAULTS["max_trial_rt_ms"],  # type: ignore[assignment]
-    min_repeat_agreement: MinRepeatAgreement = QC_DEFAULTS["min_repeat_agreement"],  # type: ignore[assignment]
-    min_repeat_gap: MinRepeatGap = QC_DEFAULTS["min_repeat_gap"],  # type: ignore[assignment]
+    min_sentinel_accuracy: MinSentinelAccuracy = QC_MIN_SENTINEL_ACCURACY,
+    min_median_rt: MinMedianRt = QC_MIN_MEDIAN_RT_MS,
+    max_trial_rt: MaxTrialRt = QC_MAX_TRIAL_RT_MS,
+    min_repeat_agreement: MinRepeatAgreement = QC_MIN_REPEAT_AGREEMENT,
+    min_repeat_gap: MinRepeatGap = QC_MIN_REPEAT_GAP,
     crop_policy: Annotated[
         str, typer.Option(help="Crops: auto (only images too large for a 1366x768 screen), always, never.")
     ] = "auto",
@@ -249,11 +247,11 @@ def simulate_cmd(
     trials_per_worker: Annotated[int, typer.Option(help="--power: comparisons per worker.")] = 20,
     sentinels: Annotated[int, typer.Option(help="--power: sentinel trials per worker.")] = 4,
     repeats: Annotated[int, typer.Option(help="--power: repeated trials per worker.")] = 2,
-    min_sentinel_accuracy: MinSentinelAccuracy = QC_DEFAULTS["min_sentinel_accuracy"],  # type: ignore[assignment]
-    min_median_rt: MinMedianRt = QC_DEFAULTS["min_median_rt_ms"],  # type: ignore[assignment]
-    max_trial_rt: MaxTrialRt = QC_DEFAULTS["max_trial_rt_ms"],  # type: ignore[assignment]
-    min_repeat_agreement: MinRepeatAgreement = QC_DEFAULTS["min_repeat_agreement"],  # type: ignore[assignment]
-    min_repeat_gap: MinRepeatGap = QC_DEFAULTS["min_repeat_gap"],  # type: ignore[assignment]
+    min_sentinel_accuracy: MinSentinelAccuracy = QC_MIN_SENTINEL_ACCURACY,
+    min_median_rt: MinMedianRt = QC_MIN_MEDIAN_RT_MS,
+    max_trial_rt: MaxTrialRt = QC_MAX_TRIAL_RT_MS,
+    min_repeat_agreement: MinRepeatAgreement = QC_MIN_REPEAT_AGREEMENT,
+    min_repeat_gap: MinRepeatGap = QC_MIN_REPEAT_GAP,
     sims: Annotated[int, typer.Option(help="--power: simulated studies per design.")] = 200,
     alpha: Annotated[float, typer.Option(help="--power: significance level of the binomial test.")] = 0.05,
     solve: Annotated[

@@ -29,7 +29,7 @@ served one at a time by the server; adopting it would replace the whole page for
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -49,15 +49,15 @@ class DisplayPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     pixel_ratio: Literal["scale", "integer-only"] = "scale"
-    min_viewport_width: int = Field(1024, ge=320, le=10_000)
-    min_viewport_height: int = Field(560, ge=200, le=10_000)
+    min_viewport_width: Annotated[int, Field(ge=320, le=10_000)] = 1024
+    min_viewport_height: Annotated[int, Field(ge=200, le=10_000)] = 560
     block_phones: bool = True
     toggle_view: bool = False
-    screen_width: int = Field(1366, ge=320, le=10_000)
-    screen_height: int = Field(768, ge=200, le=10_000)
-    browser_chrome_px: int = Field(120, ge=0, le=1000)
+    screen_width: Annotated[int, Field(ge=320, le=10_000)] = 1366
+    screen_height: Annotated[int, Field(ge=200, le=10_000)] = 768
+    browser_chrome_px: Annotated[int, Field(ge=0, le=1000)] = 120
     crop_policy: Literal["auto", "always", "never"] = "auto"
-    crop_size: int = Field(0, ge=0, le=10_000)
+    crop_size: Annotated[int, Field(ge=0, le=10_000)] = 0
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DisplayPolicy:

@@ -28,6 +28,7 @@ from 0.5 to 1, and :func:`srbench.study.simulate.power` reports the kept shares 
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -64,12 +65,12 @@ class QcPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    min_sentinel_accuracy: float = Field(0.6, ge=0.0, le=1.0)
-    min_median_rt_ms: float = Field(300.0, ge=0.0)
-    max_trial_rt_ms: float = Field(60_000.0, gt=0.0)
+    min_sentinel_accuracy: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6
+    min_median_rt_ms: Annotated[float, Field(ge=0.0)] = 300.0
+    max_trial_rt_ms: Annotated[float, Field(gt=0.0)] = 60_000.0
     require_complete: bool = True
-    min_repeat_agreement: float = Field(0.0, ge=0.0, le=1.0)
-    min_repeat_gap: int = Field(3, ge=1, le=1000)
+    min_repeat_agreement: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    min_repeat_gap: Annotated[int, Field(ge=1, le=1000)] = 3
 
     @model_validator(mode="before")
     @classmethod

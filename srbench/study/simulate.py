@@ -225,8 +225,9 @@ def solve(
 
     def at(n: int) -> PowerResult:
         if n not in tried:
-            field_name = "n_images" if vary == "images" else "workers_per_pair"
-            tried[n] = power(replace(request, design=replace(request.design, **{field_name: n})))
+            d = request.design
+            design = replace(d, n_images=n) if vary == "images" else replace(d, workers_per_pair=n)
+            tried[n] = power(replace(request, design=design))
         return tried[n]
 
     def curve() -> list[PowerResult]:

@@ -195,5 +195,5 @@ def test_admin_routes_need_the_admin_token(client: TestClient, study: Path) -> N
 def test_the_page_keeps_images_at_natural_size_with_pixelated_rendering(client: TestClient) -> None:
     page = client.get("/").text
     assert "image-rendering: pixelated" in page and "consent" in page
-    js = client.get("/static/study.js").text
-    assert "img.width = spec.width" in js and "ArrowLeft" in js
+    js = client.get("/static/study.js").text  # CSS size = natural size / devicePixelRatio (test_study_display.py)
+    assert "Number(img.dataset.width) / dpr" in js and "ArrowLeft" in js
