@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -100,40 +99,41 @@ class QcPolicy(BaseModel):
 def qc_workers(votes: pd.DataFrame, rules: QcPolicy, expected: dict[int, int] | None = None) -> pd.DataFrame:
     """One row per worker with the QC measures, ``excluded`` and the ``reason`` (``;``-joined rules broken).
 
-    ``repeat_agreement`` is the share of repeats whose winner equals the original's. ``expected`` maps slot ->
-    number of trials (for ``require_complete``); without it completeness is not checked.
+    ``sentinel_accuracy`` is the share of sentinels answered correctly, ``repeat_agreement`` the share of repeats
+    whose winner equals their original's, ``median_rt_ms`` the median response time (grouped pandas aggregates;
+    the test suite checks them against a plain per-worker loop). ``expected`` maps slot -> number of trials (for
+    ``require_complete``); without it completeness is not checked.
     """
+    if votes.empty:
+        return pd.DataFrame(columns=QC_COLUMNS)
+    by = votes.groupby("worker_id", sort=True)
+    answers = by.size()
+    slot = by["slot"].first().astype(int)
+    median = by["rt_ms"].median()
+    sent = votes[votes["kind"] == SENTINEL]
+    accuracy = sent["correct"].astype(float).groupby(sent["worker_id"]).mean()
+    originals = votes[["worker_id", "trial_id", "winner"]].rename(
+        columns={"trial_id": "repeat_of", "winner": "original_winner"}
+    )
+    reps = votes.loc[votes["kind"] == REPEAT, ["worker_id", "repeat_of", "winner"]].merge(
+        originals, on=["worker_id", "repeat_of"], how="inner"
+    )
+    agreement = (reps["winner"] == reps["original_winner"]).astype(float).groupby(reps["worker_id"]).mean()
     rows = []
-    for wid, g in votes.groupby("worker_id", sort=True):
-        sent = g[g["kind"] == SENTINEL]
-        acc = float(sent["correct"].astype(float).mean()) if len(sent) else math.nan
-        winners = dict(zip(g["trial_id"], g["winner"], strict=True))
-        reps = g[g["kind"] == REPEAT]
-        same = [winners[o] == w for o, w in zip(reps["repeat_of"], reps["winner"], strict=True) if o in winners]
-        agree = float(np.mean(same)) if same else math.nan
-        med = float(g["rt_ms"].median())
-        slot = int(g["slot"].iloc[0])
+    for wid in answers.index:
+        n, s, med = int(answers[wid]), int(slot[wid]), float(median[wid])
+        acc = float(accuracy.get(wid, math.nan))
+        agree = float(agreement.get(wid, math.nan))
         reasons = []
-        if expected is not None and rules.require_complete and len(g) < expected.get(slot, 0):
-            reasons.append(f"incomplete ({len(g)}/{expected[slot]})")
+        if expected is not None and rules.require_complete and n < expected.get(s, 0):
+            reasons.append(f"incomplete ({n}/{expected[s]})")
         if not math.isnan(acc) and acc < rules.min_sentinel_accuracy:
             reasons.append(f"sentinel accuracy {acc:.2f} < {rules.min_sentinel_accuracy}")
         if rules.min_repeat_agreement > 0 and not math.isnan(agree) and agree < rules.min_repeat_agreement:
             reasons.append(f"repeat agreement {agree:.2f} < {rules.min_repeat_agreement}")
         if med < rules.min_median_rt_ms:
             reasons.append(f"median response time {med:.0f} ms < {rules.min_median_rt_ms:.0f} ms")
-        rows.append(
-            {
-                "worker_id": wid,
-                "slot": slot,
-                "answers": len(g),
-                "sentinel_accuracy": acc,
-                "repeat_agreement": agree,
-                "median_rt_ms": med,
-                "excluded": bool(reasons),
-                "reason": "; ".join(reasons),
-            }
-        )
+        rows.append([wid, s, n, acc, agree, med, bool(reasons), "; ".join(reasons)])
     return pd.DataFrame(rows, columns=QC_COLUMNS)
 
 
