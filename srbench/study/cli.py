@@ -125,7 +125,16 @@ def create_cmd(
     plan = load_plan(folder)
     out.print(
         f"study {spec.name}: {len(spec.images)} images, methods {', '.join(spec.labels)}, {plan.n_groups} groups x "
-        f"{spec.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}"
+        f"{spec.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}",
+        markup=False,
+        highlight=False,
+    )
+    shown = f"{spec.crop} x {spec.crop} crops" if spec.crop else "full images"
+    out.print(
+        f"display: {shown} (crop policy {spec.display.crop_policy}), pixel ratio {spec.display.pixel_ratio}"
+        f"{', toggle view' if spec.display.toggle_view else ''}",
+        markup=False,
+        highlight=False,
     )
 
 

@@ -104,6 +104,13 @@ def bsd_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+def test_create_refuses_full_images_that_do_not_fit_when_crops_are_declared_off(tmp_path: Path) -> None:
+    hr = _noise_dataset(tmp_path / "hr")
+    with pytest.raises(DataError, match="do not fit a 1366x768 screen"):
+        _make(tmp_path / "never", hr, DisplayPolicy(crop_policy="never"))
+    assert not (tmp_path / "never" / SPEC_FILE).exists()
+
+
 @pytest.fixture
 def bsd_like(bsd_templates: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
     """Fresh copies (own database) of the two studies."""
