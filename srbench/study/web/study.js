@@ -49,7 +49,9 @@
   }
 
   function applyScreen() {
+    const was = problem;
     problem = screenProblem();
+    if (was && !problem && current && !busy) shownAt = performance.now();  // the trial was hidden: restart its clock
     $("screen-check").textContent = problem || "";
     $("screen-check").classList.toggle("hidden", !problem);
     document.body.classList.toggle("blocked", Boolean(problem));
