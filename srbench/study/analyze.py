@@ -1,8 +1,9 @@
 """``srbench study analyze``: quality control by the declared rules, then the preference statistics.
 
-* QC (:func:`qc_workers`): per worker, sentinel accuracy, repeat consistency (the repeat picked the same method as
-  the original) and median response time, checked against the spec's :class:`~srbench.study.spec.QCRules`;
-  excluded workers are listed with the reason. Single answers slower than ``max_trial_rt_ms`` are dropped.
+* QC (:func:`srbench.study.qc.qc_workers`): per worker, sentinel accuracy, repeat agreement and median response
+  time, checked against the spec's pre-registered :class:`~srbench.study.qc.QcPolicy`; excluded workers are listed
+  with the reason. Single answers slower than ``max_trial_rt_ms`` are dropped. Every preference result is reported
+  twice: with the declared exclusions (``pairs``) and without any (``pairs_all_workers``).
 * Per image pair (:func:`majority_votes`): the majority of its workers' votes (ties reported, not counted).
 * Per method pair (:func:`method_pairs`): share of images whose majority preferred A, Wilson 95 % interval
   (:func:`wilson_interval`) and an exact two-sided binomial test against 1/2 (``scipy.stats.binomtest``); the
@@ -28,8 +29,9 @@ from scipy.stats import binomtest, norm
 
 from srbench.atomic import atomic_path
 from srbench.errors import ConfigError
-from srbench.study.plan import PAIR, REPEAT, SENTINEL
-from srbench.study.spec import QCRules
+from srbench.study.qc import QcPolicy, expected_agreement, kept_pair_votes, qc_workers
+
+__all__ = ["expected_agreement", "kept_pair_votes", "qc_workers"]  # re-exported: QC lives in srbench.study.qc
 
 Z95 = float(norm.ppf(0.975))  # 1.959963984540054
 
@@ -113,64 +115,7 @@ class Analysis:
     bt: pd.DataFrame
     agreement: float
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def qc_workers(votes: pd.DataFrame, rules: QCRules, expected: dict[int, int] | None = None) -> pd.DataFrame:
-    """One row per worker with the QC measures, ``excluded`` and the ``reason`` (``;``-joined rule names).
-
-    ``expected`` maps slot -> number of trials (for ``require_complete``); without it completeness is not checked.
-    """
-    rows = []
-    for wid, g in votes.groupby("worker_id", sort=True):
-        sent = g[g["kind"] == SENTINEL]
-        acc = float(sent["correct"].astype(float).mean()) if len(sent) else math.nan
-        winners = dict(zip(g["trial_id"], g["winner"], strict=True))
-        reps = g[g["kind"] == REPEAT]
-        same = [winners[o] == w for o, w in zip(reps["repeat_of"], reps["winner"], strict=True) if o in winners]
-        cons = float(np.mean(same)) if same else math.nan
-        med = float(g["rt_ms"].median())
-        slot = int(g["slot"].iloc[0])
-        reasons = []
-        if expected is not None and rules.require_complete and len(g) < expected.get(slot, 0):
-            reasons.append(f"incomplete ({len(g)}/{expected[slot]})")
-        if not math.isnan(acc) and acc < rules.min_sentinel_accuracy:
-            reasons.append(f"sentinel accuracy {acc:.2f} < {rules.min_sentinel_accuracy}")
-        if not math.isnan(cons) and cons < rules.min_repeat_consistency:
-            reasons.append(f"repeat consistency {cons:.2f} < {rules.min_repeat_consistency}")
-        if med < rules.min_median_rt_ms:
-            reasons.append(f"median response time {med:.0f} ms < {rules.min_median_rt_ms:.0f} ms")
-        rows.append(
-            {
-                "worker_id": wid,
-                "slot": slot,
-                "answers": len(g),
-                "sentinel_accuracy": acc,
-                "repeat_consistency": cons,
-                "median_rt_ms": med,
-                "excluded": bool(reasons),
-                "reason": "; ".join(reasons),
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "worker_id",
-            "slot",
-            "answers",
-            "sentinel_accuracy",
-            "repeat_consistency",
-            "median_rt_ms",
-            "excluded",
-            "reason",
-        ],
-    )
-
-
-def kept_pair_votes(votes: pd.DataFrame, workers: pd.DataFrame, rules: QCRules) -> pd.DataFrame:
-    """Comparison votes (not sentinels, not repeats) of non-excluded workers, without over-long responses."""
-    bad = set(workers.loc[workers["excluded"], "worker_id"])
-    v = votes[(votes["kind"] == PAIR) & ~votes["worker_id"].isin(bad)]
-    return v[v["rt_ms"] <= rules.max_trial_rt_ms]
+    pairs_all_workers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def majority_votes(pair_votes: pd.DataFrame) -> pd.DataFrame:
@@ -250,12 +195,13 @@ def bt_table(pair_votes: pd.DataFrame, labels: Sequence[str], n_boot: int = 200,
 def analyze_votes(
     votes: pd.DataFrame,
     labels: Sequence[str],
-    rules: QCRules,
+    rules: QcPolicy,
     expected: dict[int, int] | None = None,
     n_boot: int = 2000,
     seed: int = 0,
 ) -> Analysis:
-    """QC, majority per image pair, method-pair statistics, Bradley-Terry and agreement (module docstring)."""
+    """QC, majority per image pair, method-pair statistics, Bradley-Terry and agreement (module docstring);
+    the method-pair statistics also without exclusions (``pairs_all_workers``)."""
     if votes.empty:
         raise ConfigError("the votes table is empty; collect or simulate responses first")
     workers = qc_workers(votes, rules, expected)
@@ -265,14 +211,28 @@ def analyze_votes(
     bt = bt_table(kept, labels, max(n_boot // 10, 0), seed)
     units = [list(g) for _, g in kept.groupby(["stimulus", "method_a", "method_b"])["winner"]]
     alpha = krippendorff_alpha_nominal(units)
+    pairs_all = method_pairs(majority_votes(kept_pair_votes(votes, None, rules)), n_boot, seed)
+    agree = workers["repeat_agreement"].astype(float)
     summary = {
         "workers": len(workers),
         "excluded_workers": int(workers["excluded"].sum()),
         "votes_total": len(votes),
         "pair_votes_kept": len(kept),
         "krippendorff_alpha": None if math.isnan(alpha) else alpha,
+        "mean_repeat_agreement": None if agree.isna().all() else float(agree.mean()),
+        "qc_rules": rules.to_dict(),
+        "share_a_with_exclusions": _shares(pairs),
+        "share_a_without_exclusions": _shares(pairs_all),
     }
-    return Analysis(workers, majority, pairs, bt, alpha, summary)
+    return Analysis(workers, majority, pairs, bt, alpha, summary, pairs_all)
+
+
+def _shares(pairs: pd.DataFrame) -> dict[str, float | None]:
+    """``{"A vs B": share of images preferring A}`` for the summary."""
+    return {
+        f"{a} vs {b}": None if math.isnan(v) else float(v)
+        for a, b, v in zip(pairs.get("method_a", []), pairs.get("method_b", []), pairs.get("share_a", []), strict=True)
+    }
 
 
 def chart(analysis: Analysis, path: str | Path) -> Path:
@@ -309,6 +269,7 @@ def write_analysis(analysis: Analysis, folder: str | Path, fmt: str = "markdown"
     written = []
     for name, df in (
         ("pairs", analysis.pairs),
+        ("pairs_all_workers", analysis.pairs_all_workers),
         ("bradley_terry", analysis.bt),
         ("workers", analysis.workers),
         ("majority", analysis.majority),

@@ -7,12 +7,16 @@ which ``srbench.cli.main`` prints as one line (exit status 2).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from srbench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from srbench.study.qc import QcPolicy
+    from srbench.study.simulate import PowerRequest, PowerResult
 
 study_app = typer.Typer(
     help="Crowdsourced pairwise preference studies: create, serve, export, ingest, analyze, simulate.",
@@ -28,6 +32,36 @@ def _method_names() -> str:
     from srbench.methods import METHODS
 
     return ", ".join(METHODS.names())
+
+
+# The declared QC rules: the same option names and defaults in create and simulate. The defaults are
+# srbench.study.qc.QcPolicy's (a test pins them equal; not imported here to keep `srbench --help` fast).
+QC_MIN_SENTINEL_ACCURACY = 0.6
+QC_MIN_MEDIAN_RT_MS = 300.0
+QC_MAX_TRIAL_RT_MS = 60_000.0
+QC_MIN_REPEAT_AGREEMENT = 0.0
+QC_MIN_REPEAT_GAP = 3
+MinSentinelAccuracy = Annotated[float, typer.Option(help="QC: exclude workers below this sentinel accuracy.")]
+MinMedianRt = Annotated[float, typer.Option(help="QC: exclude workers below this median response time (ms).")]
+MaxTrialRt = Annotated[float, typer.Option(help="QC: drop single answers slower than this (ms).")]
+MinRepeatAgreement = Annotated[
+    float, typer.Option(help="QC: exclude below this repeat agreement (0: report agreement, exclude no one).")
+]
+MinRepeatGap = Annotated[int, typer.Option(help="Plan: at least this many trials between a trial and its repeat.")]
+
+
+def _qc_policy(sentinel: float, median_rt: float, trial_rt: float, agreement: float, gap: int) -> QcPolicy:
+    from srbench.study.qc import QcPolicy
+
+    return QcPolicy.from_dict(
+        {
+            "min_sentinel_accuracy": sentinel,
+            "min_median_rt_ms": median_rt,
+            "max_trial_rt_ms": trial_rt,
+            "min_repeat_agreement": agreement,
+            "min_repeat_gap": gap,
+        }
+    )
 
 
 @study_app.command("create")
@@ -61,12 +95,12 @@ def create_cmd(
         ),
     ] = None,
     protocol: Annotated[str, typer.Option(metavar="NAME", help="Protocol preset for the degradation.")] = "standard",
-    crop: Annotated[int, typer.Option(help="Crop size in HR pixels (0: full images).")] = 0,
+    crop: Annotated[int, typer.Option(help="Crop side in HR pixels (0: the largest that fits the screen).")] = 0,
     crops_per_image: Annotated[int, typer.Option(help="Seeded crops per image.")] = 1,
     images: Annotated[int, typer.Option(help="Use only the first N images (0: all).")] = 0,
     workers_per_pair: Annotated[int, typer.Option(help="Workers per image pair.")] = 5,
     trials_per_worker: Annotated[int, typer.Option(help="Comparisons per worker (one HIT).")] = 20,
-    sentinels: Annotated[int, typer.Option(help="Sentinel trials per worker (HR vs blurred).")] = 2,
+    sentinels: Annotated[int, typer.Option(help="Sentinel trials per worker (HR vs blurred).")] = 4,
     repeats: Annotated[int, typer.Option(help="Repeated trials per worker (sides swapped).")] = 2,
     seed: Annotated[
         int | None, typer.Option(help="Seed of crops and plan.", show_default="random, recorded in study.json")
@@ -90,17 +124,55 @@ def create_cmd(
         ),
     ] = None,
     min_sentinel_accuracy: Annotated[
-        float | None, typer.Option(help="QC: exclude below this sentinel accuracy.", show_default="the design's")
-    ] = None,
-    min_repeat_consistency: Annotated[
-        float | None, typer.Option(help="QC: exclude below this repeat consistency.", show_default="the design's")
+        float | None,
+        typer.Option(
+            help="QC: exclude workers below this sentinel accuracy.", show_default=f"{QC_MIN_SENTINEL_ACCURACY}"
+        ),
     ] = None,
     min_median_rt: Annotated[
         float | None,
-        typer.Option(help="QC: exclude below this median response time (ms).", show_default="the design's"),
+        typer.Option(
+            help="QC: exclude workers below this median response time (ms).", show_default=f"{QC_MIN_MEDIAN_RT_MS:g}"
+        ),
     ] = None,
     max_trial_rt: Annotated[
-        float | None, typer.Option(help="QC: drop answers slower than this (ms).", show_default="the design's")
+        float | None,
+        typer.Option(help="QC: drop single answers slower than this (ms).", show_default=f"{QC_MAX_TRIAL_RT_MS:g}"),
+    ] = None,
+    min_repeat_agreement: Annotated[
+        float | None,
+        typer.Option(
+            help="QC: exclude below this repeat agreement (0: report agreement, exclude no one).",
+            show_default=f"{QC_MIN_REPEAT_AGREEMENT}",
+        ),
+    ] = None,
+    min_repeat_consistency: Annotated[
+        float | None, typer.Option(hidden=True, help="Old name of --min-repeat-agreement.")
+    ] = None,
+    min_repeat_gap: Annotated[
+        int | None,
+        typer.Option(
+            help="Plan: at least this many trials between a trial and its repeat.", show_default=f"{QC_MIN_REPEAT_GAP}"
+        ),
+    ] = None,
+    crop_policy: Annotated[
+        str | None,
+        typer.Option(
+            help="Crops: auto (only images too large for a 1366x768 screen), always, never.", show_default="auto"
+        ),
+    ] = None,
+    pixel_ratio: Annotated[
+        str | None,
+        typer.Option(
+            help="Display: scale (1:1 device pixels at any ratio) or integer-only (refuse 1.25 etc.).",
+            show_default="scale",
+        ),
+    ] = None,
+    toggle_view: Annotated[
+        bool | None,
+        typer.Option(
+            "--toggle-view/--no-toggle-view", help="Display: candidates flip to the input.", show_default="off"
+        ),
     ] = None,
     data_root: Annotated[
         Path | None,
@@ -111,7 +183,8 @@ def create_cmd(
 ) -> None:
     """Write a study folder: spec (design, QC rules), seeded plan and every image to show.
 
-    The QC options, where given, replace the --spec file's `qc` values."""
+    The QC and display options, where given, replace the --spec file's `qc` and `display` values; --crop N sets
+    the display's crop size (and crop policy always, unless one is given)."""
     from srbench.config import data_root as resolve_data_root
     from srbench.study.create import create_study
     from srbench.study.design import StudyDesign, load_design, validated
@@ -120,13 +193,27 @@ def create_cmd(
     if not sr_dir and not method:
         methods = ["bicubic", "nearest"]
     design = load_design(spec) if spec else StudyDesign()
-    given = {
+    given_qc = {
         "min_sentinel_accuracy": min_sentinel_accuracy,
-        "min_repeat_consistency": min_repeat_consistency,
+        "min_repeat_agreement": min_repeat_consistency if min_repeat_agreement is None else min_repeat_agreement,
         "min_median_rt_ms": min_median_rt,
         "max_trial_rt_ms": max_trial_rt,
+        "min_repeat_gap": min_repeat_gap,
     }
-    updates: dict[str, object] = {"qc": design.qc.model_dump() | {k: v for k, v in given.items() if v is not None}}
+    given_display: dict[str, object] = {
+        "crop_policy": crop_policy,
+        "pixel_ratio": pixel_ratio,
+        "toggle_view": toggle_view,
+    }
+    display = design.display.model_dump() | {k: v for k, v in given_display.items() if v is not None}
+    if crop:
+        display["crop_size"] = crop
+        if display["crop_policy"] == "auto":
+            display["crop_policy"] = "always"  # an explicit --crop N crops every image
+    updates: dict[str, object] = {
+        "qc": design.qc.model_dump() | {k: v for k, v in given_qc.items() if v is not None},
+        "display": display,
+    }
     if platform:
         updates["platforms"] = platform
     design = validated(StudyDesign, design.model_dump() | updates, "the command-line options")
@@ -137,7 +224,6 @@ def create_cmd(
         methods,
         labels=label or None,
         protocol=protocol,
-        crop=crop,
         crops_per_image=crops_per_image,
         max_images=images,
         workers_per_pair=workers_per_pair,
@@ -153,7 +239,16 @@ def create_cmd(
     plan = load_plan(folder)
     out.print(
         f"study {made.name}: {len(made.images)} images, methods {', '.join(made.labels)}, {plan.n_groups} groups x "
-        f"{made.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}"
+        f"{made.workers_per_pair} workers = {plan.n_slots} slots, {len(plan.trials())} trials -> {folder}",
+        markup=False,
+        highlight=False,
+    )
+    shown = f"{made.crop} x {made.crop} crops" if made.crop else "full images"
+    out.print(
+        f"display: {shown} (crop policy {made.display.crop_policy}), pixel ratio {made.display.pixel_ratio}"
+        f"{', toggle view' if made.display.toggle_view else ''}",
+        markup=False,
+        highlight=False,
     )
 
 
@@ -365,7 +460,10 @@ def analyze_cmd(
     expected = {s: len(t) for s, t in enumerate(plan.slots)}
     result = analyze_votes(table, spec.labels, spec.qc, expected, bootstrap, seed)
     paths = write_analysis(result, output or folder / "analysis", fmt)
+    out.print("with the declared exclusions:", markup=False, highlight=False)
     out.print(render_table(result.pairs, "rich"), markup=False, highlight=False)
+    out.print("without exclusions (every worker):", markup=False, highlight=False)
+    out.print(render_table(result.pairs_all_workers, "rich"), markup=False, highlight=False)
     excluded = result.workers[result.workers["excluded"]]
     for r in excluded.itertuples():
         err.print(f"excluded {r.worker_id}: {r.reason}", markup=False, highlight=False)
@@ -410,37 +508,61 @@ def simulate_cmd(
         ),
     ] = None,
     attention: Annotated[float, typer.Option(help="Share of attentive workers.")] = 0.9,
+    lapse: Annotated[float, typer.Option(help="Sentinel error rate of attentive workers.")] = 0.02,
     rt_median: Annotated[float, typer.Option(help="Median response time of attentive workers (ms).")] = 1500.0,
     rt_sigma: Annotated[float, typer.Option(help="Log-sd of response times.")] = 0.5,
     image_sd: Annotated[float, typer.Option(help="Per-image spread of the preference (logit sd).")] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="CSV", help="Votes CSV.", show_default="<study>/votes.csv"),
+        typer.Option(
+            "--output", "-o", metavar="CSV", help="Votes CSV; --power: power CSV.", show_default="<study>/votes.csv"
+        ),
     ] = None,
-    power: Annotated[bool, typer.Option("--power", help="Estimate power instead of writing votes.")] = False,
-    images: Annotated[int, typer.Option(help="--power: images per study.")] = 50,
+    power: Annotated[bool, typer.Option("--power", help="Estimate the power of a design (no votes written).")] = False,
+    images: Annotated[int, typer.Option(help="--power: images per study (start of the --solve images search).")] = 50,
     workers_per_pair: Annotated[int, typer.Option(help="--power: workers per image pair.")] = 5,
-    sims: Annotated[int, typer.Option(help="--power: simulated studies.")] = 200,
+    trials_per_worker: Annotated[int, typer.Option(help="--power: comparisons per worker.")] = 20,
+    sentinels: Annotated[int, typer.Option(help="--power: sentinel trials per worker.")] = 4,
+    repeats: Annotated[int, typer.Option(help="--power: repeated trials per worker.")] = 2,
+    min_sentinel_accuracy: MinSentinelAccuracy = QC_MIN_SENTINEL_ACCURACY,
+    min_median_rt: MinMedianRt = QC_MIN_MEDIAN_RT_MS,
+    max_trial_rt: MaxTrialRt = QC_MAX_TRIAL_RT_MS,
+    min_repeat_agreement: MinRepeatAgreement = QC_MIN_REPEAT_AGREEMENT,
+    min_repeat_gap: MinRepeatGap = QC_MIN_REPEAT_GAP,
+    sims: Annotated[int, typer.Option(help="--power: simulated studies per design.")] = 200,
+    alpha: Annotated[float, typer.Option(help="--power: significance level of the binomial test.")] = 0.05,
+    solve: Annotated[
+        str, typer.Option(help="--power: none, or the design size to solve for: images or workers.")
+    ] = "none",
+    target_power: Annotated[float, typer.Option(help="--power --solve: the power to reach.")] = 0.8,
 ) -> None:
-    """Synthetic workers answer a study's plan (votes CSV), or estimate the power of a design (--power)."""
+    """Synthetic workers answer a study's plan (votes CSV), or estimate the power of a design (--power) and
+    solve for the images or workers per image pair that reach --target-power (--solve)."""
     from srbench.study import simulate as sim
 
     if power:
-        r = sim.power(
-            images,
-            workers_per_pair,
-            0.8 if preference is None else preference,
-            attention=attention,
-            sims=sims,
-            seed=seed,
-        )
-        out.print(
-            f"power {r['power']:.3f} (Monte-Carlo s.e. {r['mc_se']:.3f}) for {images} images x {workers_per_pair} "
-            f"workers, preference {preference or 0.8}, attention {attention}; mean majority share "
-            f"{r['mean_share_a']:.3f}",
-            markup=False,
-        )
+        if folder is not None:
+            raise ConfigError("--power sizes a design given by its options; omit the study folder")
+        labels = tuple(s.partition("=")[0] for s in strength) if strength else ("A", "B")
+        crowd = sim.Crowd(_strengths(labels, preference, strength), attention, lapse, image_sd, rt_median, rt_sigma)
+        qc = _qc_policy(min_sentinel_accuracy, min_median_rt, max_trial_rt, min_repeat_agreement, min_repeat_gap)
+        design = sim.Design(images, workers_per_pair, trials_per_worker, sentinels, repeats, qc)
+        request = sim.PowerRequest(design, crowd, sims=sims, alpha=alpha, seed=seed)
+        if solve == "none":
+            _print_power(request, [sim.power(request)], output)
+            return
+        found, tried = sim.solve(request, target_power, solve)
+        _print_power(request, tried, output)
+        what = "images" if solve == "images" else "workers per image pair"
+        if found is None:
+            most = max(r.design.n_images if solve == "images" else r.design.workers_per_pair for r in tried)
+            raise ConfigError(
+                f"no design up to {most} {what} reaches power {target_power}; "
+                "plan for a larger effect or more of the other"
+            )
+        n = found.design.n_images if solve == "images" else found.design.workers_per_pair
+        out.print(f"{n} {what} reach power {found.power:.3f} >= {target_power}", markup=False, highlight=False)
         return
     if folder is None:
         raise ConfigError("pass a study folder to simulate its plan, or --power to size a study")
@@ -449,7 +571,45 @@ def simulate_cmd(
     from srbench.study.spec import load_spec
 
     spec = load_spec(folder)
-    crowd = sim.Crowd(_strengths(spec.labels, preference, strength), attention, 0.02, image_sd, rt_median, rt_sigma)
+    crowd = sim.Crowd(_strengths(spec.labels, preference, strength), attention, lapse, image_sd, rt_median, rt_sigma)
     votes = sim.simulate_votes(load_plan(folder), crowd, seed)
     path = write_votes(votes, output or folder / "votes.csv")
     out.print(f"{len(votes)} simulated votes from {votes['worker_id'].nunique()} workers -> {path}", markup=False)
+
+
+def _print_power(request: PowerRequest, results: list[PowerResult], output: Path | None) -> None:
+    """One line per design evaluated (and the same as CSV in ``output``)."""
+    import pandas as pd
+
+    from srbench.atomic import atomic_path
+
+    d, c = request.design, request.crowd
+    out.print(
+        f"{d.trials_per_worker} comparisons + {d.sentinels_per_worker} sentinels + {d.repeats_per_worker} repeats "
+        f"per worker; strengths {dict(c.strengths)}, image sd {c.image_sd}, attention {c.attention}, lapse "
+        f"{c.lapse}; QC {d.qc.to_dict()}; {request.sims} studies, alpha {request.alpha}",
+        markup=False,
+        highlight=False,
+    )
+    rows = []
+    for r in results:
+        row = {
+            "images": r.design.n_images,
+            "workers_per_pair": r.design.workers_per_pair,
+            "power": r.power,
+            "mc_se": r.mc_se,
+            "mean_share_a": r.mean_share_a,
+            "attentive_kept": r.attentive_kept,
+            "inattentive_excluded": r.inattentive_excluded,
+        }
+        rows.append(row)
+        out.print(
+            f"{row['images']} images x {row['workers_per_pair']} workers: power {r.power:.3f} (s.e. {r.mc_se:.3f}), "
+            f"mean majority share {r.mean_share_a:.3f}, attentive kept {r.attentive_kept:.3f}, inattentive "
+            f"excluded {r.inattentive_excluded:.3f}",
+            markup=False,
+            highlight=False,
+        )
+    if output is not None:
+        with atomic_path(output) as tmp:
+            pd.DataFrame(rows).to_csv(tmp, index=False)

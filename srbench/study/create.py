@@ -43,9 +43,10 @@ from srbench.methods import SrDirMethod, resolve_method
 from srbench.methods.base import Method
 from srbench.protocol.record import get_protocol
 from srbench.study.design import StudyDesign
-from srbench.study.display import DisplayPolicy
+from srbench.study.display import DisplayPolicy, resolve_crop
 from srbench.study.plan import BLUR_LABEL, HR_LABEL, Plan, make_plan
-from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, SPEC_FILE, QCRules, StudySpec
+from srbench.study.qc import QcPolicy
+from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, SPEC_FILE, StudySpec
 
 REF_LABEL = "ref"
 
@@ -164,11 +165,11 @@ def create_study(
     max_images: int = 0,
     workers_per_pair: int = 5,
     trials_per_worker: int = 20,
-    sentinels_per_worker: int = 2,
+    sentinels_per_worker: int = 4,
     repeats_per_worker: int = 2,
     sentinel_blur_sigma: float = 4.0,
     seed: int | None = None,
-    qc: QCRules | None = None,
+    qc: QcPolicy | None = None,
     display: DisplayPolicy | None = None,
     design: StudyDesign | None = None,
     data_root: Path | None = None,
@@ -178,7 +179,9 @@ def create_study(
 
     ``design`` is the researcher's study design (texts, platforms, slot policy, display, QC; defaults if omitted);
     ``qc`` and ``display``, if given, replace its QC rules and display policy. ``seed`` (crops and plan) is random
-    unless given.
+    unless given. ``crop > 0`` crops every image to that side; ``crop = 0`` leaves it to the display policy's crop
+    policy (:func:`srbench.study.display.resolve_crop`: by default, crops only images too large for a 1366 x 768
+    screen).
     """
     out = Path(folder)
     if (out / DB_FILE).exists():
@@ -200,6 +203,9 @@ def create_study(
     if seed is None:
         seed = secrets.randbelow(2**31)
     secret = secrets.token_bytes(32)  # file names; never stored
+    prepared = [(entry, *degrade_rgb(entry.load(), scale, protocol, entry.id)) for entry in entries]
+    if not crop:
+        crop = resolve_crop(design.display, [hr.shape[:2] for _, hr, _ in prepared], scale)
     spec = StudySpec(
         name=name or out.name,
         dataset=dataset,
@@ -225,8 +231,7 @@ def create_study(
     images: dict[str, dict[str, str]] = {}
     practice: dict[str, str] = {}
     placement: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        hr, lr = degrade_rgb(entry.load(), scale, protocol, entry.id)
+    for entry, hr, lr in prepared:
         srs = {lab: _sr(m, lr, hr, scale, entry.id) for lab, m in zip(labs, resolved, strict=True)}
         ref = nearest_reference(lr, scale)
         h, w = hr.shape[:2]
@@ -251,6 +256,7 @@ def create_study(
         sentinels_per_worker=sentinels_per_worker,
         repeats_per_worker=repeats_per_worker,
         seed=seed,
+        min_repeat_gap=spec.qc.min_repeat_gap,
     )
     plan.images = images
     plan.windows = placement

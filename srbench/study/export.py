@@ -60,8 +60,10 @@ HIT_TEMPLATE = """<!DOCTYPE html>
 <form name="mturk_form" method="post" id="mturk_form" action="{submit}">
   <input type="hidden" name="assignmentId" id="assignmentId" value="">
   <input type="hidden" name="votes" id="votes" value="">
-  <p>Complete the study below; the Submit button unlocks when you have finished.</p>
-  <iframe id="study" title="study" style="width:100%;height:80vh;border:1px solid #ccc"></iframe>
+  <p>Complete the study below (scroll it fully into view); the Submit button unlocks when you have finished.</p>
+  <!-- a whole window high: the study page's screen check (srbench.study.display) measures this frame -->
+  <iframe id="study" title="study" style="width:100%;height:100vh;box-sizing:border-box;border:1px solid #ccc">
+  </iframe>
   <p>Completion code: <input name="completion_code" id="completion_code" readonly required></p>
   <p><input type="submit" id="submitButton" value="Submit" disabled></p>
 </form>

@@ -10,7 +10,9 @@ Construction (all draws from one ``numpy.random.default_rng(seed)``):
    left/right balanced to within one, and so is every slot;
 4. per slot, ``sentinels_per_worker`` sentinel trials (HR against a heavily blurred copy; correct side alternates)
    join the comparisons, the order is shuffled per slot, and ``repeats_per_worker`` comparisons are shown again
-   later with the sides swapped (consistency check), at least two trials after the original when possible.
+   later with the sides swapped (agreement check), with at least ``min_repeat_gap`` other trials between the
+   original and its repeat (never adjacent); only comparisons early enough to allow that gap are repeated, so a
+   short sequence gets fewer repeats rather than a closer one.
 """
 
 from __future__ import annotations
@@ -136,10 +138,13 @@ def make_plan(
     sentinels_per_worker: int = 2,
     repeats_per_worker: int = 2,
     seed: int = 0,
+    min_repeat_gap: int = 3,
 ) -> Plan:
     """Build the plan described in the module docstring."""
     if len(labels) < 2 or not stimuli:
         raise ValueError("a plan needs at least one stimulus and two methods")
+    if min_repeat_gap < 1:
+        raise ValueError("min_repeat_gap must be >= 1 (a repeat is never adjacent to its original)")
     rng = np.random.default_rng(seed)
     comparisons = [(s, a, b) for s in stimuli for a, b in itertools.combinations(labels, 2)]
     order = rng.permutation(len(comparisons))
@@ -171,15 +176,15 @@ def make_plan(
                     )
                 )
             seq = [items[i] for i in rng.permutation(len(items))]
-            pair_pos = [i for i, it in enumerate(seq) if it["kind"] == PAIR]
+            # an original at i needs i + gap + 1 <= len(seq) for its repeat to land gap trials later
+            pair_pos = [i for i, it in enumerate(seq) if it["kind"] == PAIR and i + min_repeat_gap < len(seq)]
             n_rep = min(repeats_per_worker, len(pair_pos))
             originals = sorted(rng.choice(pair_pos, size=n_rep, replace=False).tolist()) if n_rep else []
             tagged: list[dict[str, Any]] = [dict(it, _key=i) for i, it in enumerate(seq)]
             for orig in originals:
                 src = seq[orig]
                 where = next(i for i, it in enumerate(tagged) if it["_key"] == orig)
-                lo = min(where + 3, len(tagged))
-                at = int(rng.integers(lo, len(tagged) + 1))
+                at = int(rng.integers(where + min_repeat_gap + 1, len(tagged) + 1))
                 rep = dict(src, kind=REPEAT, left=src["right"], right=src["left"], _key=-1, _orig=orig)
                 tagged.insert(at, rep)
             ids = {}

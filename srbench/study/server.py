@@ -2,7 +2,8 @@
 
 Routes: ``GET /`` (instructions, consent, trials; :file:`web/index.html` + :file:`web/study.js` +
 :file:`web/platform.js`), ``GET /api/info`` (the design's texts, time, pay, ethics and researcher details, the
-practice screen and the display policy), ``POST /api/start`` (consent; a slot and a session token),
+practice screen and the display policy), ``GET /api/display`` (the spec's display policy, the page layout constants
+and the largest image, for the page's screen check), ``POST /api/start`` (consent; a slot and a session token),
 ``POST /api/next`` (the worker's next trial, or the completion code), ``POST /api/respond`` (one answer; committed
 before the next trial is returned), ``GET /images/<stimulus>/<file>.png`` (only files the plan lists),
 ``GET /api/admin/responses``, ``GET /api/admin/progress``, ``GET /api/admin/slots`` and
@@ -38,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 
 from srbench.errors import ConfigError, DataError
 from srbench.study.db import AlreadyStarted, AlreadyTookPart, Lease, LeaseLost, StudyDB, StudyFull, Worker
+from srbench.study.display import COLUMN_GAP_PX, FRAME_PX, HEADER_PX, PAGE_MARGIN_PX
 from srbench.study.identity import MTURK_PREVIEW, Identity, check_identity
 from srbench.study.plan import Plan, Trial
 from srbench.study.ratelimit import SlidingWindow
@@ -155,6 +157,17 @@ class Study:
             out["practice"] = {k: self.image(pr[k]) for k in ("ref", "left", "right")} | {"answer": pr["answer"]}
         return out
 
+    def display(self) -> dict[str, Any]:
+        """The spec's :class:`~srbench.study.display.DisplayPolicy` and the largest image shown, in image pixels."""
+        shown = [views[lab] for views in self.plan.images.values() for lab in views]
+        return {
+            "policy": self.spec.display.to_dict(),
+            "columns": self.spec.display.columns,
+            "layout": {"margin": PAGE_MARGIN_PX, "gap": COLUMN_GAP_PX, "frame": FRAME_PX, "header": HEADER_PX},
+            "max_width": max((self.sizes[r][0] for r in shown), default=0),
+            "max_height": max((self.sizes[r][1] for r in shown), default=0),
+        }
+
     def image(self, rel: str) -> dict[str, Any]:
         w, h = self.sizes[rel]
         return {"url": f"images/{rel}", "width": w, "height": h}
@@ -238,6 +251,12 @@ def make_app(folder: str | Path, admin_token: str) -> FastAPI:
     @app.get("/api/info")
     def info() -> JSONResponse:
         return JSONResponse(study.info(), headers=no_store)
+
+    display = study.display()
+
+    @app.get("/api/display")
+    def display_policy() -> JSONResponse:
+        return JSONResponse(display, headers=no_store)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

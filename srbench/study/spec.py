@@ -2,8 +2,9 @@
 
 The spec records the dataset, scale, protocol, methods, how images are cut (full images or seeded crops), the
 trial plan parameters (workers per pair, sentinels, repeats, seed) and the researcher's validated study design
-(:class:`~srbench.study.design.StudyDesign`: texts, ethics, pay, platforms, slot policy, display and the
-quality-control exclusion rules), so the analysis applies rules declared before data collection
+(:class:`~srbench.study.design.StudyDesign`: texts, ethics, pay, platforms, slot policy, the display protocol
+:class:`~srbench.study.display.DisplayPolicy` and the quality-control exclusion rules
+:class:`~srbench.study.qc.QcPolicy`), so the analysis applies rules declared before data collection
 (pre-registration style) and the results carry the texts workers saw.
 """
 
@@ -28,7 +29,7 @@ IMAGES_DIR = "images"
 DB_FILE = "responses.sqlite"
 
 
-QCRules = QcPolicy  # the QC rules of a study: srbench.study.qc.QcPolicy
+QCRules = QcPolicy  # the name before issue 13: srbench.study.qc.QcPolicy
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class StudySpec:
     crops_per_image: int = 1
     workers_per_pair: int = 5
     trials_per_worker: int = 20
-    sentinels_per_worker: int = 2
+    sentinels_per_worker: int = 4
     repeats_per_worker: int = 2
     sentinel_blur_sigma: float = 4.0
     seed: int = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 import uvicorn
 
 from srbench.study.design import StudyDesign, validated
@@ -121,3 +123,15 @@ def prolific_ids(i: int, session: int = 0) -> dict[str, str]:
         "study_id": "5" * 24,
         "session_id": f"{(1 << 90) + i * 1000 + session:024x}",
     }
+
+
+CHROMIUM_ENV = "SRBENCH_CHROMIUM"
+
+
+def chromium() -> str:
+    """The chromium binary for Playwright (``$SRBENCH_CHROMIUM``, else ``chromium`` on PATH), or a skip."""
+    for cand in (os.environ.get(CHROMIUM_ENV), "chromium", "chromium-browser"):
+        path = cand and shutil.which(cand)
+        if path:
+            return path
+    pytest.skip("no chromium binary found (apt-get install chromium, or set SRBENCH_CHROMIUM)")

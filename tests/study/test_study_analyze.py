@@ -21,7 +21,7 @@ from srbench.study.analyze import (
     qc_workers,
     wilson_interval,
 )
-from srbench.study.spec import QCRules
+from srbench.study.qc import QcPolicy
 
 
 def test_wilson_interval_matches_hand_computation() -> None:
@@ -160,10 +160,14 @@ def test_qc_excludes_workers_by_each_declared_rule() -> None:
             trial(w, "t3", "repeat", rep_winner, rt, rep="t1"),
         ]
     rows += [trial("quitter", "t1", "pair", "A", 900)]
-    q = qc_workers(pd.DataFrame(rows), QCRules(), expected={0: 3}).set_index("worker_id")
+    q = qc_workers(pd.DataFrame(rows), QcPolicy(min_repeat_agreement=0.5), expected={0: 3}).set_index("worker_id")
     assert not q.loc["good", "excluded"]
     assert "sentinel accuracy 0.00" in q.loc["blind", "reason"]
-    assert "repeat consistency 0.00" in q.loc["fickle", "reason"]
+    assert "repeat agreement 0.00" in q.loc["fickle", "reason"]
     assert "median response time 100 ms" in q.loc["fast", "reason"]
     assert "incomplete (1/3)" in q.loc["quitter", "reason"]
     assert q["excluded"].sum() == 4
+    # by default the repeat only measures agreement: the fickle worker is reported, not excluded
+    d = qc_workers(pd.DataFrame(rows), QcPolicy(), expected={0: 3}).set_index("worker_id")
+    assert not d.loc["fickle", "excluded"] and d.loc["fickle", "repeat_agreement"] == 0.0
+    assert d["excluded"].sum() == 3

@@ -6,8 +6,6 @@ chromium in ``.ci/run``) the conftest turns that skip into a failure, like every
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -16,31 +14,21 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from study_helpers import ADMIN, mturk_ids, prolific_ids, running_server, set_design
+from study_helpers import ADMIN, chromium, mturk_ids, prolific_ids, running_server, set_design
 
 from srbench.study.create import load_plan
 from srbench.study.spec import DB_FILE, load_spec
 
-CHROMIUM_ENV = "SRBENCH_CHROMIUM"
-
-
-def _chromium() -> str:
-    for cand in (os.environ.get(CHROMIUM_ENV), "chromium", "chromium-browser"):
-        path = cand and shutil.which(cand)
-        if path:
-            return path
-    pytest.skip("no chromium binary found (apt-get install chromium, or set SRBENCH_CHROMIUM)")
-
 
 def test_headless_chromium_completes_the_study_and_votes_reach_the_database(study: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[dev])")
-    exe = _chromium()
+    exe = chromium()
     plan = load_plan(study)
     pressed: list[str] = []
     with running_server(study) as url, sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 800}, device_scale_factor=1)
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
             page.route("https://app.prolific.com/**", lambda route: route.fulfill(body="prolific", status=200))
             page.goto(url + "?" + _prolific_query(1))
             assert page.is_disabled("#start")
@@ -131,7 +119,7 @@ LOCAL_FRAMING = "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAcces
 
 
 def _browser(pw: Any, *args: str) -> Any:
-    return pw.chromium.launch(executable_path=_chromium(), headless=True, args=["--no-sandbox", *args])
+    return pw.chromium.launch(executable_path=chromium(), headless=True, args=["--no-sandbox", *args])
 
 
 def _holders(study: Path) -> list[tuple[str, str, str, int]]:
@@ -153,7 +141,7 @@ def test_a_second_hit_in_the_same_browser_gets_no_completion_and_no_second_slot(
     with running_server(study) as url, sync_api.sync_playwright() as pw:
         browser = _browser(pw)
         try:
-            page = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
             page.goto(url + "?" + _mturk_query(1, 0))
             page.check("#consent")
             page.click("#start")

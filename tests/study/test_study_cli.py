@@ -84,3 +84,44 @@ def test_deployment_mistakes_end_in_one_line_and_status_2(
     assert_one_line_error(code, err, "--ssl-keyfile")
     code, _, err = run_cli(["study", "serve", str(tmp_path / "nothing")], monkeypatch, capsys)
     assert_one_line_error(code, err, "no study spec")
+
+
+def test_simulate_power_honours_every_option_and_solves_for_images(tmp_path: Path) -> None:
+    runner = CliRunner()
+    csv = tmp_path / "power.csv"
+    base = ["study", "simulate", "--power", "--images", "12", "--sims", "6", "--attention", "1", "-o", str(csv)]
+
+    def run(*extra: str) -> str:
+        r = runner.invoke(app, [*base, *extra])
+        assert r.exit_code == 0, r.output
+        return csv.read_text()
+
+    plain = run("--preference", "0.7")
+    assert run("--preference", "0.7") == plain  # seeded
+    for extra in (
+        ["--image-sd", "3"],
+        ["--trials-per-worker", "3"],
+        ["--sentinels", "0"],
+        ["--repeats", "0", "--attention", "0.5"],
+        ["--min-sentinel-accuracy", "1.0", "--attention", "0.5"],
+        ["--workers-per-pair", "3"],
+    ):
+        assert run("--preference", "0.7", *extra) != plain, extra
+    assert run("--strength", "x=1", "--strength", "y=0") != run("--strength", "x=2", "--strength", "y=0")
+    solve = ["--preference", "0.8", "--images", "2", "--solve", "images", "--target-power", "0.7"]
+    r = runner.invoke(app, [*base, *solve])
+    assert r.exit_code == 0 and "images reach power" in r.output, r.output
+    assert len(csv.read_text().splitlines()) > 2  # every design tried
+
+
+def test_simulate_power_mistakes_exit_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for args, message in (
+        (["--solve", "pixels"], "--solve 'pixels'"),
+        (["--strength", "x=1"], "two methods"),
+        (["--min-repeat-gap", "0"], "min_repeat_gap"),
+    ):
+        monkeypatch.setattr(sys, "argv", ["srbench", "study", "simulate", "--power", "--sims", "1", *args])
+        with pytest.raises(SystemExit) as exc:
+            main()
+        err = capsys.readouterr().err.strip()
+        assert exc.value.code == 2 and message in err and len(err.splitlines()) == 1, err

@@ -86,6 +86,23 @@ def test_cli_create_reads_the_spec_and_qc_options_override_it(tmp_path: Path) ->
     assert spec.design.platforms == ("web",) and spec.design.title == "Sharpness study"
 
 
+def test_cli_create_merges_the_display_and_qc_options_into_the_spec_file(tmp_path: Path) -> None:
+    f = tmp_path / "design.yaml"
+    f.write_text("display: {toggle_view: true, min_viewport_width: 1200}\nqc: {min_repeat_gap: 2}\n")
+    args = ["study", "create", str(tmp_path / "s"), "--crop", "16", "--images", "1", "--spec", str(f)]
+    r = CliRunner().invoke(app, [*args, "--pixel-ratio", "integer-only", "--min-repeat-agreement", "0.5"])
+    assert r.exit_code == 0, r.output
+    assert "display: 16 x 16 crops (crop policy always), pixel ratio integer-only, toggle view" in " ".join(
+        r.output.split()
+    )
+    spec = load_spec(tmp_path / "s")
+    assert (spec.crop, spec.display.crop_size, spec.display.min_viewport_width) == (16, 16, 1200)
+    assert spec.display.toggle_view and spec.display.pixel_ratio == "integer-only"
+    assert (spec.qc.min_repeat_gap, spec.qc.min_repeat_agreement, spec.qc.min_sentinel_accuracy) == (2, 0.5, 0.6)
+    stored = json.loads((tmp_path / "s" / "study.json").read_text())  # nested in the design, nowhere else
+    assert stored["design"]["display"]["toggle_view"] and "display" not in stored and "qc" not in stored
+
+
 def test_file_names_and_seed_are_unpredictable_and_a_stimulus_files_share_one_size(tmp_path: Path) -> None:
     kw = {"crop": 16, "max_images": 1, "crops_per_image": 2}
     a = create_study(tmp_path / "a", "demo", 4, ["bicubic", "nearest"], seed=7, **kw)  # type: ignore[arg-type]

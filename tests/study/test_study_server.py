@@ -196,8 +196,8 @@ def test_admin_routes_need_the_admin_token(client: TestClient, study: Path) -> N
 def test_the_page_keeps_images_at_natural_size_with_pixelated_rendering(client: TestClient) -> None:
     page = client.get("/").text
     assert "image-rendering: pixelated" in page and "consent" in page
-    js = client.get("/static/study.js").text
-    assert "img.width = spec.width" in js and "ArrowLeft" in js
+    js = client.get("/static/study.js").text  # CSS size = natural size / devicePixelRatio (test_study_display.py)
+    assert "Number(img.dataset.width) / dpr" in js and "ArrowLeft" in js
 
 
 def test_info_gives_the_design_texts_and_a_practice_screen_that_is_never_recorded(
@@ -206,7 +206,8 @@ def test_info_gives_the_design_texts_and_a_practice_screen_that_is_never_recorde
     info = client.get("/api/info").json()
     design = load_spec(study).design
     assert (info["title"], info["consent"], info["minutes"]) == (design.title, design.consent, design.minutes)
-    assert info["pay"] == {"amount": "1.00", "currency": "USD"} and info["display"] == {}
+    assert info["pay"] == {"amount": "1.00", "currency": "USD"}
+    assert info["display"] == design.display.model_dump(mode="json")
     practice = info["practice"]
     assert practice["answer"] in ("left", "right")
     plan = load_plan(study)
