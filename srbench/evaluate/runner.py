@@ -556,7 +556,7 @@ def _run_jobs(
     try:
         return _plan_and_collect(
             datasets, methods, scales, metrics, protocol, specs, dev, lr_dir, progress, batch, store, workers,
-            timer, table, pool, slots,
+            timer, table, pool, slots, save_sr,
         )  # fmt: skip
     except KeyboardInterrupt:
         for slot in slots:  # keep every job that finished before Ctrl-C, in whatever order they finished
@@ -585,6 +585,7 @@ def _plan_and_collect(
     table: ResultTable,
     pool: ThreadPoolExecutor | None,
     slots: list[pd.DataFrame | _Job],
+    save_sr: Path | None = None,
 ) -> tuple[list[pd.DataFrame], int, int]:
     reused = 0
     for ds in datasets:
