@@ -249,7 +249,7 @@ def eval_cmd(
         typer.Option(
             "--save-sr",
             help="Keep the scored SR images as 8-bit PNG in DIR/<method>/<dataset>/x<scale>/ (for --sr-dir).",
-            show_default=False,
+            show_default="not kept",
         ),
     ] = None,
     data_root: DataRootOpt = None,

@@ -30,11 +30,21 @@ def degrade_command(
         Path, typer.Option("--output", "-o", help="Folder that receives <dataset>/lr_x<scale>/ and a manifest each.")
     ] = Path("lr"),
     protocol: Annotated[str, typer.Option(help="Protocol preset (see `srbench protocols`).")] = "standard",
-    degradation: Annotated[str | None, typer.Option(help="Override: bicubic or blur-bicubic.")] = None,
-    y_rounding: Annotated[str | None, typer.Option(help="Override: round (uint8 rgb2ycbcr) or float.")] = None,
-    grayscale: Annotated[str | None, typer.Option(help="Override: as-y or replicate.")] = None,
+    degradation: Annotated[
+        str | None, typer.Option(help="Override: bicubic or blur-bicubic.", show_default="the protocol's")
+    ] = None,
+    y_rounding: Annotated[
+        str | None, typer.Option(help="Override: round (uint8 rgb2ycbcr) or float.", show_default="the protocol's")
+    ] = None,
+    grayscale: Annotated[
+        str | None, typer.Option(help="Override: as-y or replicate.", show_default="the protocol's")
+    ] = None,
     lr_border: Annotated[
-        str | None, typer.Option(help="Override: symmetric (current MATLAB) or replicate (SelfExSR's LR files).")
+        str | None,
+        typer.Option(
+            help="Override: symmetric (current MATLAB) or replicate (SelfExSR's LR files).",
+            show_default="the protocol's",
+        ),
     ] = None,
     file_format: Annotated[
         str,
@@ -49,7 +59,7 @@ def degrade_command(
     data_root: Annotated[
         Path | None,
         typer.Option(
-            "--data-root", help="Folder holding set5/, set14/, bsd100/ (default: $SRBENCH_DATA).", show_default=False
+            "--data-root", metavar="DIR", help="Folder holding set5/, set14/, bsd100/.", show_default="$SRBENCH_DATA"
         ),
     ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
