@@ -174,8 +174,9 @@ def eval_cmd(
     from srbench.evaluate import evaluate
     from srbench.evaluate.runner import DEFAULT_METRICS, check_scale
     from srbench.methods import SrDirMethod, resolve_method
+    from srbench.methods.base import distinct_methods
     from srbench.metrics import METRICS
-    from srbench.protocol.record import get_protocol
+    from srbench.protocol.record import get_protocol, protocol_label
     from srbench.report.console import leaderboard_table, timing_table
     from srbench.report.leaderboard import means
     from srbench.store import ResultStore
@@ -205,6 +206,7 @@ def eval_cmd(
         proto = proto.replace(**overrides)
     methods = [resolve_method(m) for m in (method or ([] if sr_dir else ["bicubic", "nearest"]))]
     methods += [SrDirMethod(d) for d in sr_dir or []]
+    methods = distinct_methods(methods)
     dev = resolve_device(device)
     datasets = resolve_datasets(names, root)
     result_store = ResultStore(store) if use_store else None
@@ -234,7 +236,13 @@ def eval_cmd(
         raise typer.Exit(130) from None
     table = means(result.rows, metrics)
     shaved = "scale" if proto.shave == -1 else proto.shave
-    title = escape(f"Protocol {proto.name} [{proto.key()}], Y channel (BT.601), shave = {shaved}")
+    stored = result.rows.drop_duplicates("protocol_key") if not result.rows.empty else None
+    keys = (
+        ", ".join(f"{r.protocol_name} [{r.protocol_key}]" for r in stored.itertuples())
+        if stored is not None
+        else f"{protocol_label(proto)} [{proto.key()}]"
+    )
+    title = escape(f"Protocol {keys}, Y channel (BT.601), shave = {shaved}")
     out.print(leaderboard_table(table, metrics, title))
     notes = []
     if result.reused_groups:
@@ -395,7 +403,7 @@ def main() -> None:
     try:
         app()
     except SrbenchError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

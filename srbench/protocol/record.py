@@ -120,3 +120,46 @@ def get_protocol(name: str) -> Protocol:
         return PROTOCOLS[name]
     except KeyError:
         raise ConfigError(f"unknown protocol {name!r}; choose one of: {', '.join(PROTOCOLS)}") from None
+
+
+#: settings that never name a protocol on their own (the given LR folder is part of ``+lr-dir``)
+_UNNAMED = ("name", "lr_source")
+
+
+def protocol_label(protocol: Protocol) -> str:
+    """A readable name for a protocol record, derived from its preset and overrides: ``standard``,
+    ``standard+lr-dir``, ``rcan+shave=0``, ``standard+y-rounding=float+histmatch=rgb``.
+
+    A record equal (key for key) to a preset is that preset's name, whatever preset it was started from, so equal
+    keys always give equal labels. Otherwise the base is the preset the record names (else ``standard``) and
+    every setting that differs from it is appended as ``+setting=value``; given LR files (``--lr-dir``) append
+    ``+lr-dir``. Different keys can share a label only through ``lr_source`` (two LR folders); reports add
+    the key beside it.
+    """
+    for name, preset in PROTOCOLS.items():
+        if preset.key() == protocol.key():
+            return name
+    base_name = protocol.name.split("+", 1)[0]
+    base = PROTOCOLS.get(base_name, PROTOCOLS["standard"])
+    if base_name not in PROTOCOLS:
+        base_name = "standard"
+    mine, theirs = protocol.to_dict(), base.to_dict()
+    parts = [base_name]
+    if protocol.degradation == "given":
+        parts.append("lr-dir")
+    for field, value in mine.items():
+        if field in _UNNAMED or value == theirs[field]:
+            continue
+        if field == "degradation" and value == "given":
+            continue
+        parts.append(f"{field.replace('_', '-')}={value}".lower())
+    return "+".join(parts)
+
+
+def label_of_record(text: str) -> str:
+    """:func:`protocol_label` of a stored protocol record (JSON); ``"unknown"`` when it cannot be read."""
+    try:
+        data = json.loads(text)
+        return protocol_label(Protocol(**{k: v for k, v in data.items() if k in Protocol.__dataclass_fields__}))
+    except (TypeError, ValueError, ConfigError):
+        return "unknown"

@@ -40,7 +40,7 @@ def test_report_writes_markdown_and_latex_files(
     assert code == 0 and out.splitlines()[2].startswith("| Method | Set5 PSNR")
 
 
-def test_report_refuses_a_mixed_protocol_store(
+def test_a_mixed_protocol_store_gets_one_table_per_protocol_and_each_can_be_picked(
     rows_factory: RowsFactory,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -48,11 +48,21 @@ def test_report_refuses_a_mixed_protocol_store(
 ) -> None:
     store = ResultStore(tmp_path / "store")
     _fill(store, rows_factory({"bicubic": 0.0}))
-    _fill(store, rows_factory({"mine": 0.0}, protocol="rcan", protocol_key="p9"))
-    code, _, err = run_cli(["report", "--store", str(store.root)], monkeypatch, capsys)
-    assert_one_line_error(code, err, "refusing to mix protocols", "--side-by-side")
+    _fill(store, rows_factory({"mine": 0.0}, protocol="rcan", protocol_key="p9", degradation="blur-bicubic"))
+    code, out, err = run_cli(["report", "--store", str(store.root), "-f", "markdown"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "**x4, protocol standard [p1]**" in out
+    assert "**x4, protocol blur-bicubic [p9]**" in out  # the record is the blur-bicubic preset's, whatever its name
+    code, out, _ = run_cli(["report", "--store", str(store.root), "--protocol", "p9", "-f", "csv"], monkeypatch, capsys)
+    assert code == 0 and "mine" in out and "bicubic" not in out
+    code, out, _ = run_cli(
+        ["report", "--store", str(store.root), "--protocol", "standard", "-f", "csv"], monkeypatch, capsys
+    )
+    assert code == 0 and "bicubic" in out and "mine" not in out
     code, out, _ = run_cli(["report", "--store", str(store.root), "--side-by-side", "-f", "csv"], monkeypatch, capsys)
-    assert code == 0 and "mine [rcan p9]" in out
+    assert code == 0 and "mine [blur-bicubic]" in out and "bicubic [standard]" in out
+    code, _, err = run_cli(["report", "--store", str(store.root), "--protocol", "nope"], monkeypatch, capsys)
+    assert_one_line_error(code, err, "pass --protocol with one of: blur-bicubic [p9], standard [p1]")
 
 
 def test_report_on_an_empty_or_corrupt_store_is_aassert_one_line_error(
