@@ -163,3 +163,33 @@ def label_of_record(text: str) -> str:
         return protocol_label(Protocol(**{k: v for k, v in data.items() if k in Protocol.__dataclass_fields__}))
     except (TypeError, ValueError, ConfigError):
         return "unknown"
+
+
+def protocol_from_name(text: str) -> Protocol:
+    """The protocol a name stands for: a preset (``standard``), a preset's key, or a derived name with
+    overrides (``standard+shave=0+y-rounding=float``, as :func:`protocol_label` writes them).
+
+    ``+lr-dir`` names cannot be rebuilt (the LR files are not in the name); they raise a ``ConfigError``.
+    """
+    for preset in PROTOCOLS.values():
+        if text == preset.key():
+            return preset
+    base, *overrides = text.split("+")
+    proto = get_protocol(base)
+    changes: dict[str, Any] = {}
+    for item in overrides:
+        field, sep, value = item.partition("=")
+        attr = field.replace("-", "_")
+        if item == "lr-dir" or not sep or attr in _UNNAMED or attr not in Protocol.__dataclass_fields__:
+            raise ConfigError(
+                f"protocol {text!r}: cannot rebuild {item!r}; use a preset ({', '.join(PROTOCOLS)}) with "
+                "+setting=value overrides, e.g. standard+shave=0"
+            )
+        current = getattr(proto, attr)
+        if isinstance(current, bool):
+            changes[attr] = value.lower() == "true"
+        elif isinstance(current, int):
+            changes[attr] = int(value)
+        else:
+            changes[attr] = value
+    return proto.replace(**changes) if changes else proto
