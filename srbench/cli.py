@@ -242,8 +242,9 @@ def eval_cmd(
         if stored is not None
         else f"{protocol_label(proto)} [{proto.key()}]"
     )
-    title = escape(f"Protocol {keys}, Y channel (BT.601), shave = {shaved}")
-    out.print(leaderboard_table(table, metrics, title))
+    title = f"Protocol {keys}, Y channel (BT.601), shave = {shaved}"
+    for part in leaderboard_table(table, metrics, title, out.width):
+        out.print(part)
     notes = []
     if result.reused_groups:
         notes.append(

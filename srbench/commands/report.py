@@ -80,9 +80,10 @@ def report_command(
 ) -> None:
     """Print the leaderboard (or the paper's layout) of the results in the store."""
     if ctx.invoked_subcommand is not None:
+        ctx.obj = {"store": store}  # `srbench report --store S compare` means the store S
         return
     from srbench.atomic import atomic_path
-    from srbench.report.formats import format_for_path, render_table, rich_table
+    from srbench.report.formats import format_for_path, render_table, rich_tables
     from srbench.report.layouts import report_tables
     from srbench.report.paper import parse_roles
     from srbench.store import ResultStore
@@ -94,7 +95,8 @@ def report_command(
     kind = fmt or (format_for_path(str(output)) if output is not None else "rich")
     if output is None and kind == "rich":
         for t in tables:
-            out.print(rich_table(t))
+            for part in rich_tables(t, out.width):
+                out.print(part)
             for note in t.footnotes:
                 out.print(note, highlight=False, markup=False)
             out.print()
@@ -139,14 +141,18 @@ def build_command(
         out.print(f"wrote {p}")
 
 
-def _store_rows(store: Path | None) -> pd.DataFrame:
+def _store_rows(ctx: typer.Context, store: Path | None) -> pd.DataFrame:
+    """Rows of ``--store`` given to the subcommand, else to ``srbench report`` (``report --store S compare``)."""
     from srbench.store import ResultStore
 
+    if store is None and isinstance(ctx.obj, dict):
+        store = ctx.obj.get("store")
     return ResultStore(store).rows()
 
 
 @report_app.command("compare")
 def compare_cmd(
+    ctx: typer.Context,
     method: Annotated[
         list[str] | None,
         typer.Option(
@@ -174,7 +180,7 @@ def compare_cmd(
 
     methods = [*(method or []), *(m for m in (method_a, method_b) if m is not None)]
     text = compare_command(
-        _store_rows(store),
+        _store_rows(ctx, store),
         methods,
         dataset,
         scale,
@@ -238,6 +244,7 @@ def figure_cmd(
 
 @report_app.command("chart")
 def chart_cmd(
+    ctx: typer.Context,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Output path without suffix (.png and .pdf).", show_default=False),
@@ -253,4 +260,5 @@ def chart_cmd(
     """A bar chart of a metric's mean by method and dataset, with 95 % bootstrap intervals (one per protocol)."""
     from srbench.commands.report_extras import chart_command
 
-    typer.echo(chart_command(_store_rows(store), metric, _output(output, out_alias), scale=scale, protocol=protocol))
+    rows = _store_rows(ctx, store)
+    typer.echo(chart_command(rows, metric, _output(output, out_alias), scale=scale, protocol=protocol))

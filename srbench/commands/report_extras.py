@@ -29,7 +29,8 @@ def _render(df: pd.DataFrame, fmt: str, title: str, footnotes: Sequence[str]) ->
         lines += ["| " + " | ".join(map(str, r)) + " |" for r in df.itertuples(index=False)]
         return "\n".join([f"**{title}**", "", *lines, "", *footnotes]) + "\n"
     align = ["l" if c in ("Dataset", "A", "B") else "r" for c in df.columns]
-    return render_table(Table(df.astype(str), title=title, footnotes=list(footnotes), align=align), fmt)
+    keys = 4 if list(df.columns[:4]) == ["Dataset", "Scale", "A", "B"] else 1
+    return render_table(Table(df.astype(str), title=title, footnotes=list(footnotes), align=align, keys=keys), fmt)
 
 
 def _p(p: float) -> str:
@@ -57,6 +58,7 @@ def compare_command(
     compared only within one protocol: one table per protocol (or only ``protocol``, a name or key).
     """
     from srbench.methods.base import canonical_method_name
+    from srbench.report.leaderboard import dataset_order
     from srbench.report.select import latest_groups, prepare_rows, select_rows, split_protocols
 
     spec = METRICS.get(metric)
@@ -70,6 +72,8 @@ def compare_command(
         protocol,
     )  # fmt: skip
     picked, notes = latest_groups(picked)
+    order = {d: i for i, d in enumerate(dataset_order(list(picked["dataset"].astype(str))))}
+    picked = picked.sort_values("dataset", key=lambda c: c.map(order), kind="stable")
     parts = split_protocols(picked)
     texts = []
     for name, key, part in parts:

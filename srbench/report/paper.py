@@ -201,4 +201,5 @@ def published_vs_reproduced(
         title=f"Published vs reproduced, x{scale} ({paper}, {FIGURE.get(scale, '')})",
         footnotes=foot,
         align=["l", "l", "r", "r", "r", "r", "r", "r", "l"],
+        keys=2,
     )

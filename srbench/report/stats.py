@@ -298,6 +298,8 @@ def comparison_table(
     records = []
     for (ds, sc), group in sel.groupby(["dataset", "scale"], sort=False):
         names = list(dict.fromkeys(map(str, group["method"])))
+        if methods is not None:  # the caller's order: A is the first method named
+            names.sort(key=lambda n: list(methods).index(n) if n in methods else len(methods))
         for ma, mb in itertools.combinations(names, 2):
             try:
                 c = paired_comparison(
