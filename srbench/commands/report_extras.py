@@ -77,6 +77,8 @@ def compare_command(
     parts = split_protocols(picked)
     texts = []
     for name, key, part in parts:
+        if methods and not set(methods) <= set(part["method"].astype(str)):
+            continue  # this protocol does not hold both methods
         skipped: list[str] = []
         table = comparison_table(
             part, metric, methods=methods or None, n_boot=n_boot, confidence=confidence, seed=seed, skipped=skipped
