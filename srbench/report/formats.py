@@ -212,11 +212,16 @@ def to_html(t: Table) -> str:
 
 
 def rich_table(
-    t: Table, columns: Sequence[int] | None = None, title: str | None = None, width: int | None = None
+    t: Table,
+    columns: Sequence[int] | None = None,
+    title: str | None = None,
+    width: int | None = None,
+    fold: bool = False,
 ) -> RichTable:
     """A :class:`rich.table.Table` of ``columns`` (default: all) with best in bold and second underlined.
 
-    A header wider than its cells is folded at its spaces (``Set5`` over ``PSNR``); cells are never truncated.
+    With ``fold``, a header wider than its cells is folded at its spaces (``Set5`` over ``PSNR``); cells are
+    never truncated.
     """
     assert t.align is not None
     cols = list(range(t.cells.shape[1])) if columns is None else list(columns)
@@ -229,7 +234,8 @@ def rich_table(
         title=escape(caption) if caption else None, title_justify="left", header_style="bold", min_width=wide
     )
     for j in cols:
-        rt.add_column(escape(_header(t, j)), justify="right" if t.align[j] == "r" else "left", overflow="fold")
+        header = _header(t, j) if fold else str(t.cells.columns[j])
+        rt.add_column(escape(header), justify="right" if t.align[j] == "r" else "left", overflow="fold")
     rows = t.styled_rows(lambda s: s.replace("[", "\\["), "[bold]{}[/bold]", "[underline]{}[/underline]")
     for row in rows:
         rt.add_row(*(row[j] for j in cols))
@@ -242,10 +248,16 @@ def _header(t: Table, j: int) -> str:
     return name.replace(" ", "\n") if len(name) > widest and " " in name else name
 
 
-def _width(t: Table, j: int) -> int:
+def _width(t: Table, j: int, fold: bool = True) -> int:
     """Characters column ``j`` takes in a rich table: its widest cell or header line, padding and one rule."""
-    lines = [len(v) for v in t.cells.iloc[:, j]] + [len(x) for x in _header(t, j).split("\n")]
+    header = _header(t, j) if fold else str(t.cells.columns[j])
+    lines = [len(v) for v in t.cells.iloc[:, j]] + [len(x) for x in header.split("\n")]
     return max(lines) + 3
+
+
+def fits(t: Table, width: int) -> bool:
+    """Whether ``t`` fits ``width`` characters in one rich table with its headers on one line."""
+    return 1 + sum(_width(t, j, fold=False) for j in range(t.cells.shape[1])) <= width
 
 
 def column_groups(t: Table, width: int) -> list[list[int]]:
@@ -276,10 +288,12 @@ def column_groups(t: Table, width: int) -> list[list[int]]:
 
 def rich_tables(t: Table, width: int) -> list[RichTable]:
     """``t`` as one rich table, or split into parts of whole columns that each fit ``width`` (titled 1/2, ...)."""
+    if fits(t, width):
+        return [rich_table(t, width=width)]
     groups = column_groups(t, width)
     if len(groups) == 1:
-        return [rich_table(t, width=width)]
+        return [rich_table(t, width=width, fold=True)]
     return [
-        rich_table(t, g, f"{t.title} ({i}/{len(groups)})" if t.title else f"({i}/{len(groups)})", width)
+        rich_table(t, g, f"{t.title} ({i}/{len(groups)})" if t.title else f"({i}/{len(groups)})", width, True)
         for i, g in enumerate(groups, 1)
     ]
