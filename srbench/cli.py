@@ -291,6 +291,8 @@ def methods_cmd() -> None:
             t.add_row(name, "-", f"[dim]unavailable: {escape(str(exc))}[/dim]")
             continue
         t.add_row(name, m.space, escape(m.description))
+    for alias, name in METHODS.aliases().items():
+        t.add_row(alias, "-", f"alias of {name} (results are stored and shown as {name})")
     out.print(t)
 
 

@@ -72,26 +72,32 @@ def weights_name(metadata: dict[str, Any], path: str | Path) -> str:
 
     ``run_name`` / ``name`` in the file's metadata win; otherwise the name is built from what the file computes,
     e.g. ``johnson-x4-feature``. A file whose sha256 is a shipped baseline's gets that baseline's registered name
-    (``srcnn-x8``), so the same weights are one method however they are named on the command line. Only a file
-    without the metadata falls back to its stem.
+    (``srcnn-x8``), so the same weights are one method however they are named on the command line; any other
+    file whose name would be a registered method's gets the first 8 hex digits of its sha256 appended
+    (``johnson-x4-feature-1a2b3c4d``), so it never takes a shipped model's name. Only a file without the
+    metadata falls back to its stem.
     """
     from srbench.methods.baselines import shipped_name
 
     shipped = shipped_name(path)
     if shipped is not None:
         return shipped
+    name = ""
     for field in ("run_name", "name"):
         if isinstance(metadata.get(field), str) and metadata[field].strip():
-            return str(metadata[field]).strip()
+            name = str(metadata[field]).strip()
+            break
     arch, scale = metadata.get("architecture"), metadata.get("scale")
-    loss = metadata.get("loss")
-    loss_type = loss.get("type") if isinstance(loss, dict) else loss
-    parts = [str(arch)] if arch else []
-    if scale:
-        parts.append(f"x{scale}")
-    if loss_type:
-        parts.append(str(loss_type))
-    return "-".join(parts) if arch else Path(path).stem
+    if not name and arch:
+        loss = metadata.get("loss")
+        loss_type = loss.get("type") if isinstance(loss, dict) else loss
+        name = "-".join([str(arch), *([f"x{scale}"] if scale else []), *([str(loss_type)] if loss_type else [])])
+    name = name or Path(path).stem
+    if name in METHODS:
+        from srbench.models.weights import file_sha256
+
+        name = f"{name}-{file_sha256(path)[:8]}"
+    return name
 
 
 def weights_method(path: str | Path, name: str | None = None) -> Method:
