@@ -243,7 +243,7 @@ def eval_cmd(
         else f"{protocol_label(proto)} [{proto.key()}]"
     )
     title = f"Protocol {keys}, Y channel (BT.601), shave = {shaved}"
-    for part in leaderboard_table(table, metrics, title, out.width):
+    for part in leaderboard_table(table, metrics, title, Console().width):
         out.print(part)
     notes = []
     if result.reused_groups:

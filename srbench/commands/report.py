@@ -94,12 +94,13 @@ def report_command(
     )
     kind = fmt or (format_for_path(str(output)) if output is not None else "rich")
     if output is None and kind == "rich":
+        term = Console()  # the terminal's width now ($COLUMNS), not when this module was imported
         for t in tables:
-            for part in rich_tables(t, out.width):
-                out.print(part)
+            for part in rich_tables(t, term.width):
+                term.print(part)
             for note in t.footnotes:
-                out.print(note, highlight=False, markup=False)
-            out.print()
+                term.print(note, highlight=False, markup=False)
+            term.print()
         return
     text = "\n".join(render_table(t, kind) for t in tables)
     if output is None:
