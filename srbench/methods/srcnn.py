@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from srbench.errors import ConfigError, DataError
-from srbench.methods.base import METHODS, Method
+from srbench.methods.base import METHODS, Method, weights_name
 from srbench.models.srcnn import SRCNN, load_srcnn_mat, load_srcnn_npz
 from srbench.protocol.imresize import imresize
 
@@ -121,7 +121,8 @@ class SRCNNMethod(Method):
         model = model.to(torch.float64)
         model.load_state_dict({k: v.to(torch.float64) for k, v in state.items()}, strict=True)
         sha = file_sha256(p)
-        return cls(model, int(meta["scale"]), name or p.stem, p.stem, sha, dtype, {"metadata": meta})
+        name = name or weights_name(meta, p)
+        return cls(model, int(meta["scale"]), name, p.stem, sha, dtype, {"metadata": meta})
 
     # --- the Method interface ---------------------------------------------------------------------------
 

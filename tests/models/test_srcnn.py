@@ -257,7 +257,7 @@ def test_from_weights_safetensors_keeps_float64(tmp_path: Path) -> None:
     p = tmp_path / "srcnn.safetensors"
     save_weights(p, model, {"architecture": "srcnn", "arch_kwargs": model.arch_kwargs, "scale": 2, "space": "y"})
     method = SRCNNMethod.from_weights(p)
-    assert method.scale == 2 and method.name == "srcnn" and method.space == "y"
+    assert method.scale == 2 and method.name == "srcnn-x2" and method.space == "y"  # from its metadata, not the stem
     assert all(torch.equal(method.model.state_dict()[k], v) for k, v in model.state_dict().items())
     assert method.provenance()["weights_sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()
     lr = torch.rand(1, 1, 6, 5, dtype=torch.float64)
