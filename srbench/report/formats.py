@@ -273,15 +273,29 @@ def column_groups(t: Table, width: int) -> list[list[int]]:
     keys = max(1, min(t.keys, n - 1))
     if 1 + sum(widths[:keys]) + max(widths[keys:]) > width:
         keys = 1
+    # columns whose headers share a first word (``Set5 PSNR``, ``Set5 SSIM``) stay together when they fit a part
+    blocks: list[list[int]] = []
+    for j in range(keys, n):
+        word = str(t.cells.columns[j]).split(" ")[0]
+        if blocks and " " in str(t.cells.columns[j]) and str(t.cells.columns[blocks[-1][0]]).split(" ")[0] == word:
+            blocks[-1].append(j)
+        else:
+            blocks.append([j])
+    base = 1 + sum(widths[:keys])
     groups: list[list[int]] = []
     current: list[int] = []
-    used = 1 + sum(widths[:keys])
-    for j in range(keys, n):
-        if current and used + widths[j] > width:
+    used = base
+    for block in blocks:
+        need = sum(widths[j] for j in block)
+        if current and used + need > width and base + need <= width:
             groups.append(current)
-            current, used = [], 1 + sum(widths[:keys])
-        current.append(j)
-        used += widths[j]
+            current, used = [], base
+        for j in block:
+            if current and used + widths[j] > width:
+                groups.append(current)
+                current, used = [], base
+            current.append(j)
+            used += widths[j]
     groups.append(current)
     return [list(range(keys)) + g for g in groups]
 
