@@ -88,7 +88,8 @@ def _one_line(exc: SrbenchError) -> None:
 
 def _check_leaderboard_cells(rows: pd.DataFrame, table_title: str, cells: pd.DataFrame, picked: str | None) -> None:
     """Every printed PSNR equals the rounded mean of the rows it stands for (one method, dataset, scale)."""
-    kept, _ = latest_groups(prepare_rows(rows))
+    # as the report does: select the protocol first, then keep the newest group per method and weights
+    kept, _ = latest_groups(prepare_rows(rows if picked is None else rows[rows["protocol_key"] == picked]))
     scale = int(table_title.split(",")[0].lstrip("x"))
     proto = table_title.partition("[")[2].partition("]")[0] if "protocol" in table_title else picked
     at = kept[kept["scale"] == scale]
