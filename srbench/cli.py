@@ -288,8 +288,9 @@ def eval_cmd(
     from srbench.evaluate import evaluate
     from srbench.evaluate.runner import DEFAULT_METRICS, check_scale
     from srbench.methods import SrDirMethod, resolve_method
+    from srbench.methods.base import distinct_methods
     from srbench.metrics import METRICS
-    from srbench.protocol.record import get_protocol
+    from srbench.protocol.record import get_protocol, protocol_label
     from srbench.report.console import leaderboard_table, timing_table
     from srbench.report.leaderboard import means
     from srbench.store import ResultStore
@@ -319,6 +320,7 @@ def eval_cmd(
         proto = proto.replace(**overrides)
     methods = [resolve_method(m) for m in (method or ([] if sr_dir else ["bicubic", "nearest"]))]
     methods += [SrDirMethod(d) for d in sr_dir or []]
+    methods = distinct_methods(methods)
     dev = resolve_device(device)
     datasets = resolve_datasets(names, root)
     result_store = ResultStore(store) if use_store else None
@@ -353,8 +355,15 @@ def eval_cmd(
         raise typer.Exit(130) from None
     table = means(result.rows, metrics)
     shaved = "scale" if proto.shave == -1 else proto.shave
-    title = escape(f"Protocol {proto.name} [{proto.key()}], Y channel (BT.601), shave = {shaved}")
-    out.print(leaderboard_table(table, metrics, title))
+    stored = result.rows.drop_duplicates("protocol_key") if not result.rows.empty else None
+    keys = (
+        ", ".join(f"{r.protocol_name} [{r.protocol_key}]" for r in stored.itertuples())
+        if stored is not None
+        else f"{protocol_label(proto)} [{proto.key()}]"
+    )
+    title = f"Protocol {keys}, Y channel (BT.601), shave = {shaved}"
+    for part in leaderboard_table(table, metrics, title, Console().width):
+        out.print(part)
     notes = []
     if result.reused_groups:
         notes.append(
@@ -408,6 +417,8 @@ def methods_cmd() -> None:
             t.add_row(name, "-", f"[dim]unavailable: {escape(str(exc))}[/dim]")
             continue
         t.add_row(name, m.space, escape(m.description))
+    for alias, name in METHODS.aliases().items():
+        t.add_row(alias, "-", f"alias of {name} (results are stored and shown as {name})")
     out.print(t)
 
 

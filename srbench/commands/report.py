@@ -29,6 +29,29 @@ StoreOpt = Annotated[
         help="Result store folder (default: $SRBENCH_STORE or ~/.local/share/srbench/store).", show_default=False
     ),
 ]
+ProtocolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--protocol",
+        help="Keep only rows of this protocol: a name (standard, standard+lr-dir, ...) or a key "
+        "(default: every protocol, one table each).",
+        show_default=False,
+    ),
+]
+#: deprecated spelling of --output (figure, chart and build used --out); hidden from help
+OutAlias = Annotated[Path | None, typer.Option("--out", hidden=True)]
+
+
+def _output(output: Path | None, out_alias: Path | None, default: Path | None = None) -> Path:
+    """``--output`` or its deprecated alias ``--out``; a one-line error when neither is given and no default."""
+    from srbench.errors import ConfigError
+
+    if output is not None and out_alias is not None and output != out_alias:
+        raise ConfigError("--out is the old spelling of --output; pass only --output/-o")
+    chosen = output or out_alias or default
+    if chosen is None:
+        raise ConfigError("missing --output/-o PATH: where to write the files (without suffix: .png and .pdf)")
+    return chosen
 
 
 @report_app.callback(invoke_without_command=True)
@@ -50,16 +73,17 @@ def report_command(
     side_by_side: Annotated[
         bool, typer.Option("--side-by-side", help="Show rows of different protocols as separate entries.")
     ] = False,
-    protocol: Annotated[str | None, typer.Option(help="Keep only rows of this protocol (name or key).")] = None,
+    protocol: ProtocolOpt = None,
     role: Annotated[
         list[str] | None, typer.Option("--role", help="Paper column mapping ROLE=METHOD, e.g. l_pixel=my-model.")
     ] = None,
 ) -> None:
     """Print the leaderboard (or the paper's layout) of the results in the store."""
     if ctx.invoked_subcommand is not None:
+        ctx.obj = {"store": store}  # `srbench report --store S compare` means the store S
         return
     from srbench.atomic import atomic_path
-    from srbench.report.formats import format_for_path, render_table, rich_table
+    from srbench.report.formats import format_for_path, render_table, rich_tables
     from srbench.report.layouts import report_tables
     from srbench.report.paper import parse_roles
     from srbench.store import ResultStore
@@ -70,11 +94,13 @@ def report_command(
     )
     kind = fmt or (format_for_path(str(output)) if output is not None else "rich")
     if output is None and kind == "rich":
+        term = Console()  # the terminal's width now ($COLUMNS), not when this module was imported
         for t in tables:
-            out.print(rich_table(t))
+            for part in rich_tables(t, term.width):
+                term.print(part)
             for note in t.footnotes:
-                out.print(note, highlight=False, markup=False)
-            out.print()
+                term.print(note, highlight=False, markup=False)
+            term.print()
         return
     text = "\n".join(render_table(t, kind) for t in tables)
     if output is None:
@@ -88,60 +114,80 @@ def report_command(
 @report_app.command("build")
 def build_command(
     store: Annotated[Path, typer.Option(help="Result store to build from.")] = Path("reports/store"),
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("reports"),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the report files.")] = Path(
+        "reports"
+    ),
+    out_alias: OutAlias = None,
     check: Annotated[
-        bool, typer.Option(help="Do not write: exit 1 if the files in --out are not what the store gives.")
+        bool, typer.Option(help="Do not write: exit 1 if the files in --output are not what the store gives.")
     ] = False,
+    protocol: ProtocolOpt = None,
 ) -> None:
     """Write the committed leaderboard and paper tables (Markdown, LaTeX, CSV) from a result store."""
     import tempfile
 
     from srbench.report.build import COMMAND, build_reports, check_reports
 
+    out_dir = _output(None if out_alias is not None else output, out_alias)
+
     if check:
         with tempfile.TemporaryDirectory() as scratch:
-            stale = check_reports(store, out_dir, scratch)
+            stale = check_reports(store, out_dir, scratch, protocol=protocol)
         if stale:
             err.print(f"[red]out of date with {store}:[/red] {', '.join(stale)}; regenerate with `{COMMAND}`")
             raise typer.Exit(1)
         out.print(f"{out_dir} is up to date with {store}")
         return
-    for p in build_reports(store, out_dir):
+    for p in build_reports(store, out_dir, protocol=protocol):
         out.print(f"wrote {p}")
 
 
-def _store_rows(store: Path | None) -> pd.DataFrame:
-    from srbench.report.select import latest_groups
+def _store_rows(ctx: typer.Context, store: Path | None) -> pd.DataFrame:
+    """Rows of ``--store`` given to the subcommand, else to ``srbench report`` (``report --store S compare``)."""
     from srbench.store import ResultStore
 
-    rows, _ = latest_groups(ResultStore(store).rows())
-    return rows
+    if store is None and isinstance(ctx.obj, dict):
+        store = ctx.obj.get("store")
+    return ResultStore(store).rows()
 
 
 @report_app.command("compare")
 def compare_cmd(
-    method_a: Annotated[str | None, typer.Option("--a", help="First method (default: every pair).")] = None,
-    method_b: Annotated[str | None, typer.Option("--b", help="Second method.")] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset (default: all).")] = None,
-    scale: Annotated[int | None, typer.Option("--scale", "-s", help="Scale (default: the only one).")] = None,
+    ctx: typer.Context,
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method", "-m", help="Exactly two methods, -m A -m B (default: every pair).", show_default=False
+        ),
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", "-d", help="Dataset (default: all).", show_default=False)
+    ] = None,
+    scale: Annotated[
+        int | None, typer.Option("--scale", "-s", help="Scale (default: all).", show_default=False)
+    ] = None,
     metric: Annotated[str, typer.Option(help="Metric to compare.")] = "psnr",
     fmt: Annotated[str, typer.Option("--format", "-f", help="rich, markdown, latex, csv or html.")] = "rich",
     n_boot: Annotated[int, typer.Option(min=100, help="Bootstrap resamples.")] = 10000,
     confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level of the interval.")] = 0.95,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    protocol: ProtocolOpt = None,
     store: StoreOpt = None,
+    method_a: Annotated[str | None, typer.Option("--a", hidden=True)] = None,
+    method_b: Annotated[str | None, typer.Option("--b", hidden=True)] = None,
 ) -> None:
     """Paired per-image differences of two methods: bootstrap CI of the mean and Wilcoxon signed-rank p."""
     from srbench.commands.report_extras import compare_command
 
+    methods = [*(method or []), *(m for m in (method_a, method_b) if m is not None)]
     text = compare_command(
-        _store_rows(store),
-        method_a,
-        method_b,
+        _store_rows(ctx, store),
+        methods,
         dataset,
         scale,
         metric,
         fmt,
+        protocol=protocol,
         n_boot=n_boot,
         confidence=confidence,
         seed=seed,
@@ -154,16 +200,25 @@ def figure_cmd(
     dataset: Annotated[str, typer.Argument(help="Dataset name or folder.", show_default=False)],
     image: Annotated[str, typer.Argument(help="Image id (file stem).", show_default=False)],
     method: Annotated[list[str], typer.Option("--method", "-m", help="Methods to show (repeat).")],
-    out_stem: Annotated[Path, typer.Option("--out", help="Output path without suffix (.png and .pdf).")],
-    scale: Annotated[int, typer.Option("--scale", "-s")] = 4,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Output path without suffix (.png and .pdf).", show_default=False),
+    ] = None,
+    out_alias: OutAlias = None,
+    scale: Annotated[int, typer.Option("--scale", "-s", help="Scale factor.")] = 4,
     box: Annotated[
         tuple[int, int, int, int] | None,
         typer.Option(help="Crop TOP LEFT HEIGHT WIDTH in HR pixels (default: automatic).", show_default=False),
     ] = None,
-    protocol: Annotated[str, typer.Option(help="Protocol preset.")] = "standard",
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
+    protocol: Annotated[
+        str, typer.Option(help="Protocol: a preset, a preset's key or PRESET+setting=value (see srbench protocols).")
+    ] = "standard",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
     display: Annotated[str, typer.Option(help="auto, rgb or y panels.")] = "auto",
-    data_root: Annotated[Path | None, typer.Option("--data-root", show_default=False)] = None,
+    data_root: Annotated[
+        Path | None,
+        typer.Option("--data-root", help="Holds set5/, set14/, bsd100/ (default: $SRBENCH_DATA).", show_default=False),
+    ] = None,
 ) -> None:
     """A Fig. 8-style visual comparison: the HR crop and each method's crop, captioned with PSNR / SSIM."""
     from srbench.commands.report_extras import figure_command
@@ -178,7 +233,7 @@ def figure_cmd(
         image,
         scale,
         method,
-        out_stem,
+        _output(output, out_alias),
         box=box,
         protocol=protocol,
         device=device,
@@ -190,12 +245,21 @@ def figure_cmd(
 
 @report_app.command("chart")
 def chart_cmd(
-    out_stem: Annotated[Path, typer.Option("--out", help="Output path without suffix (.png and .pdf).")],
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Output path without suffix (.png and .pdf).", show_default=False),
+    ] = None,
+    out_alias: OutAlias = None,
     metric: Annotated[str, typer.Option(help="Metric to chart.")] = "psnr",
-    scale: Annotated[int | None, typer.Option("--scale", "-s")] = None,
+    scale: Annotated[
+        int | None, typer.Option("--scale", "-s", help="Scale (default: the only one).", show_default=False)
+    ] = None,
+    protocol: ProtocolOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """A bar chart of a metric's mean by method and dataset, with 95 % bootstrap intervals."""
+    """A bar chart of a metric's mean by method and dataset, with 95 % bootstrap intervals (one per protocol)."""
     from srbench.commands.report_extras import chart_command
 
-    typer.echo(chart_command(_store_rows(store), metric, out_stem, scale=scale))
+    rows = _store_rows(ctx, store)
+    typer.echo(chart_command(rows, metric, _output(output, out_alias), scale=scale, protocol=protocol))

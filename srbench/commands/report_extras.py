@@ -16,7 +16,7 @@ from srbench.data.datasets import resolve_dataset
 from srbench.errors import ConfigError
 from srbench.metrics import METRICS
 from srbench.report.figures import Display, chart_data, comparison_panels, render_chart, render_comparison, save_figure
-from srbench.report.stats import comparison_table, paired_comparison
+from srbench.report.stats import comparison_table
 
 
 def _render(df: pd.DataFrame, fmt: str, title: str, footnotes: Sequence[str]) -> str:
@@ -29,7 +29,8 @@ def _render(df: pd.DataFrame, fmt: str, title: str, footnotes: Sequence[str]) ->
         lines += ["| " + " | ".join(map(str, r)) + " |" for r in df.itertuples(index=False)]
         return "\n".join([f"**{title}**", "", *lines, "", *footnotes]) + "\n"
     align = ["l" if c in ("Dataset", "A", "B") else "r" for c in df.columns]
-    return render_table(Table(df.astype(str), title=title, footnotes=list(footnotes), align=align), fmt)
+    keys = 4 if list(df.columns[:4]) == ["Dataset", "Scale", "A", "B"] else 1
+    return render_table(Table(df.astype(str), title=title, footnotes=list(footnotes), align=align, keys=keys), fmt)
 
 
 def _p(p: float) -> str:
@@ -40,45 +41,64 @@ def _p(p: float) -> str:
 
 def compare_command(
     rows: pd.DataFrame,
-    method_a: str | None,
-    method_b: str | None,
+    methods: Sequence[str] | None,
     dataset: str | None,
     scale: int | None,
     metric: str,
     fmt: str = "rich",
     *,
+    protocol: str | None = None,
     n_boot: int = 10000,
     confidence: float = 0.95,
     seed: int = 0,
 ) -> str:
-    """Paired per-image comparison rendered as a table in ``fmt`` (rich, markdown, latex, csv, html).
+    """Paired per-image comparisons rendered as tables in ``fmt`` (rich, markdown, latex, csv, html).
 
-    With both methods named: that pair on ``dataset`` at ``scale`` (both required). With neither: every pair of
-    methods on every dataset (or only ``dataset``) at ``scale`` (or every scale).
+    ``methods``: exactly two names (or aliases), compared wherever both have results; none: every pair. Rows are
+    compared only within one protocol: one table per protocol (or only ``protocol``, a name or key).
     """
+    from srbench.methods.base import canonical_method_name
+    from srbench.report.leaderboard import dataset_order
+    from srbench.report.select import latest_groups, prepare_rows, select_rows, split_protocols
+
     spec = METRICS.get(metric)
-    if (method_a is None) != (method_b is None):
-        raise ConfigError("name two methods to compare, or none to compare every pair")
-    if method_a is not None and method_b is not None:
-        if dataset is None or scale is None:
-            raise ConfigError("comparing two methods needs --dataset and --scale")
-        c = paired_comparison(
-            rows, method_a, method_b, dataset, scale, metric, n_boot=n_boot, confidence=confidence, seed=seed
-        )
-        table = pd.DataFrame([c.__dict__])
-    else:
+    methods = [canonical_method_name(m) for m in methods or []]
+    if methods and len(methods) != 2:
+        raise ConfigError(f"name exactly two methods to compare (-m A -m B) or none for every pair, not {len(methods)}")
+    if methods and len(set(methods)) < 2:
+        raise ConfigError(f"compare two different methods (got {methods[0]!r} twice)")
+    picked = select_rows(
+        prepare_rows(rows), methods, None if dataset is None else [dataset], None if scale is None else [scale],
+        protocol,
+    )  # fmt: skip
+    picked, notes = latest_groups(picked)
+    order = {d: i for i, d in enumerate(dataset_order(list(picked["dataset"].astype(str))))}
+    picked = picked.sort_values("dataset", key=lambda c: c.map(order), kind="stable")
+    parts = split_protocols(picked)
+    texts = []
+    for name, key, part in parts:
+        if methods and not set(methods) <= set(part["method"].astype(str)):
+            continue  # this protocol does not hold both methods
+        skipped: list[str] = []
         table = comparison_table(
-            rows,
-            metric,
-            scale=scale,
-            datasets=None if dataset is None else [dataset],
-            n_boot=n_boot,
-            confidence=confidence,
-            seed=seed,
+            part, metric, methods=methods or None, n_boot=n_boot, confidence=confidence, seed=seed, skipped=skipped
         )
-    d = spec.decimals
+        if table.empty and len(parts) > 1:
+            continue
+        title = f"Paired comparison, {spec.label}" + (f", protocol {name} [{key}]" if len(parts) > 1 else "")
+        texts.append(_render(_comparison_cells(table, spec.decimals, confidence), fmt, title,
+                             _footnotes(table, spec.label, n_boot, seed) + skipped + notes))  # fmt: skip
+    if not texts:
+        raise ConfigError(
+            "no two methods share a dataset and scale under one protocol in the selection; evaluate both methods on "
+            "the same dataset, scale and protocol first"
+        )
+    return "\n".join(texts)
+
+
+def _comparison_cells(table: pd.DataFrame, d: int, confidence: float) -> pd.DataFrame:
     level = f"{100 * confidence:g}%"
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "Dataset": table["dataset"],
             "Scale": [f"x{s}" for s in table["scale"]],
@@ -95,15 +115,18 @@ def compare_command(
             "W/T/L": [f"{w}/{t}/{lo}" for w, t, lo in zip(table["wins"], table["ties"], table["losses"], strict=True)],
         }
     )
+
+
+def _footnotes(table: pd.DataFrame, label: str, n_boot: int, seed: int) -> list[str]:
     footnotes = [
-        f"{spec.label}: per-image differences A - B paired by image id; CI: BCa bootstrap of the mean difference "
+        f"{label}: per-image differences A - B paired by image id; CI: BCa bootstrap of the mean difference "
         f"({n_boot} resamples, seed {seed}; Efron & Tibshirani 1993).",
         "p: two-sided Wilcoxon signed-rank test, zero differences dropped, not adjusted for multiple comparisons. "
         "W/T/L: images where A is better / equal / worse.",
     ]
     if not table.empty and int((table["n"] - table["ties"]).min()) <= 5:
         footnotes.append("With 5 or fewer non-zero differences the two-sided p cannot fall below 2 / 2^5 = 0.0625.")
-    return _render(out, fmt, f"Paired comparison, {spec.label}", footnotes)
+    return footnotes
 
 
 def figure_command(
@@ -115,17 +138,19 @@ def figure_command(
     *,
     box: Sequence[int] | None = None,
     protocol: str = "standard",
-    device: str = "cpu",
+    device: str = "auto",
     display: Display = "auto",
     data_root: Path | None = None,
     overview: bool = True,
 ) -> str:
     """Write the Fig. 8-style comparison of ``methods`` on one image; returns what was written and the captions."""
     from srbench.device import resolve_device
-    from srbench.protocol.record import get_protocol
+    from srbench.methods.base import canonical_method_name
+    from srbench.protocol.record import protocol_from_name
 
+    methods = [canonical_method_name(m) for m in methods]
     ds = resolve_dataset(dataset, configured_data_root(data_root))
-    proto, dev = get_protocol(protocol), resolve_device(device)
+    proto, dev = protocol_from_name(protocol), resolve_device(device)
     comp = comparison_panels(ds, image_id, scale, methods, box=box, protocol=proto, device=dev, display=display)
     paths = save_figure(render_comparison(comp, overview=overview), out)
     top, left, h, w = comp.box
@@ -135,9 +160,33 @@ def figure_command(
 
 
 def chart_command(
-    rows: pd.DataFrame, metric: str, out: Path, *, scale: int | None = None, ymin: float | None = None
+    rows: pd.DataFrame,
+    metric: str,
+    out: Path,
+    *,
+    scale: int | None = None,
+    protocol: str | None = None,
+    ymin: float | None = None,
 ) -> str:
-    """Write the grouped bar chart of ``metric`` by method and dataset; returns what was written."""
-    data = chart_data(rows, metric, scale=scale)
-    paths = save_figure(render_chart(data, metric, ymin=ymin), out)
-    return f"wrote {', '.join(map(str, paths))} ({len(data)} bars)"
+    """Write the grouped bar chart of ``metric`` by method and dataset; returns what was written.
+
+    Rows of different protocols are never drawn in one chart: with ``protocol`` (name or key) only that one,
+    else one chart per protocol, the file stem suffixed with the protocol's name when there are several.
+    """
+    from srbench.report.select import latest_groups, prepare_rows, select_rows, split_protocols
+
+    picked = select_rows(prepare_rows(rows), scales=None if scale is None else [scale], protocol=protocol)
+    picked, _ = latest_groups(picked)
+    parts = split_protocols(picked)
+    lines = []
+    for name, _key, part in parts:
+        stem = out if len(parts) == 1 else out.with_name(f"{out.name}_{_slug(name)}")
+        data = chart_data(part, metric, scale=scale)
+        paths = save_figure(render_chart(data, metric, ymin=ymin), stem)
+        where = f" (protocol {name})" if len(parts) > 1 else ""
+        lines.append(f"wrote {', '.join(map(str, paths))} ({len(data)} bars){where}")
+    return "\n".join(lines)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in name)

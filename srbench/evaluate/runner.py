@@ -57,7 +57,7 @@ from srbench.methods.base import Method, Space
 from srbench.methods.srdir import SrDirMethod
 from srbench.metrics import METRICS, MetricSpec
 from srbench.protocol.crops import shave
-from srbench.protocol.record import Protocol
+from srbench.protocol.record import Protocol, protocol_label
 
 if TYPE_CHECKING:
     from srbench.store import ResultStore
@@ -220,6 +220,11 @@ def score_pairs(
             for (image_id, _, _), v in zip(chunk, vals, strict=True):
                 scores[image_id][name] = float(v)
     return scores
+
+
+def lr_source(lr_dir: str) -> str:
+    """The ``lr_source`` a ``--lr-dir`` template records: the absolute template, ``{dataset}``/``{scale}`` kept."""
+    return str(Path(lr_dir).expanduser().absolute())
 
 
 def _lr_dir_for(lr_dir: str | None, dataset: Dataset, scale: int) -> Path | None:
@@ -594,7 +599,8 @@ def _plan_and_collect(
             lr_folder = _lr_dir_for(lr_dir, ds, scale)
             proto = protocol
             if lr_folder is not None:
-                proto = protocol.replace(degradation="given", lr_source=str(lr_folder.resolve()))
+                # one key for every dataset and scale of one --lr-dir: the folder template, made absolute
+                proto = protocol.replace(degradation="given", lr_source=lr_source(lr_dir))
             images: Sequence[AnyHR] | None = None
             for method in methods:
                 method.check_scale(scale)
@@ -678,7 +684,7 @@ def _rows(
             method_key=key.method_key,
             method_provenance=json.dumps(method.provenance(), sort_keys=True),
             dataset_checksum=key.dataset_checksum,
-            protocol_name=protocol.name,
+            protocol_name=protocol_label(protocol),
             protocol_key=key.protocol_key,
             protocol=protocol.to_json(),
             metric_settings=metric_settings,

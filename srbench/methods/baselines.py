@@ -8,6 +8,7 @@ repository's ``baselines/`` (next to the package in a source checkout), or ``$SR
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,28 @@ def baselines_root() -> Path:
     """``$SRBENCH_BASELINES``, else ``<source checkout>/baselines``."""
     env = os.environ.get(BASELINES_ENV)
     return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "baselines"
+
+
+@functools.cache
+def _shipped_hashes(root: Path) -> dict[str, str]:
+    from srbench.models.weights import file_sha256
+
+    out = {}
+    for name, folder in SHIPPED.items():
+        path = root / folder / "model.safetensors"
+        if path.is_file():
+            out[file_sha256(path)] = name
+    return out
+
+
+def shipped_name(path: str | os.PathLike[str]) -> str | None:
+    """The registered name of a shipped baseline whose weights file has the same sha256 as ``path``, else None."""
+    from srbench.models.weights import file_sha256
+
+    p = Path(path)
+    if not p.is_file():
+        return None
+    return _shipped_hashes(baselines_root()).get(file_sha256(p))
 
 
 def _factory(name: str, folder: str) -> Callable[[], Method]:

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from srbench.errors import ConfigError
-from srbench.methods.base import Method, Space
+from srbench.methods.base import Method, Space, weights_name
 
 
 class ModelMethod(Method):
@@ -42,7 +42,7 @@ class ModelMethod(Method):
         p = Path(path)
         model, meta = load_weights(p)
         prov = {"weights_sha256": file_sha256(p), "metadata": meta}
-        return cls(model, name or p.stem, int(meta["scale"]), meta["space"], prov)
+        return cls(model, name or weights_name(meta, p), int(meta["scale"]), meta["space"], prov)
 
     def check_scale(self, scale: int) -> None:
         if scale != self.scale:

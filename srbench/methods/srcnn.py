@@ -15,7 +15,8 @@ float32 bound (< 1e-3 dB) is pinned in ``tests/models/test_srcnn.py``.
 
 Named methods (weights under ``<weights root>/srcnn/``, the root from ``--weights-root`` / ``SRBENCH_WEIGHTS``):
 
-* ``srcnn``: 9-5-5 ImageNet x4 (TPAMI), whose dataset means the literature prints (30.48 on Set5 x4);
+* ``srcnn``: an alias of ``srcnn-955-imagenet-x4`` (the model whose dataset means the literature prints, 30.48 on
+  Set5 x4); its results are stored and shown under ``srcnn-955-imagenet-x4``;
 * ``srcnn-955-imagenet-x2``, ``-x3``, ``-x4``: the TPAMI 9-5-5 models trained on ImageNet;
 * ``srcnn-915-91images-x2``, ``-x3``, ``-x4``: the ECCV 2014 9-1-5 models trained on the 91 images.
 
@@ -32,7 +33,7 @@ import torch
 from torch import Tensor
 
 from srbench.errors import ConfigError, DataError
-from srbench.methods.base import METHODS, Method
+from srbench.methods.base import METHODS, Method, weights_name
 from srbench.models.srcnn import SRCNN, load_srcnn_mat, load_srcnn_npz
 from srbench.protocol.imresize import imresize
 
@@ -41,7 +42,6 @@ TILE = 256  # HR pixels per tile side: about 0.85 GB of im2col buffer in float64
 
 #: method name -> (file under <weights root>/srcnn/, scale, variant)
 VARIANTS: dict[str, tuple[str, int, str]] = {
-    "srcnn": ("srcnn_955_imagenet_x4.mat", 4, "9-5-5 ImageNet x4 (TPAMI 2015)"),
     "srcnn-955-imagenet-x2": ("srcnn_955_imagenet_x2.mat", 2, "9-5-5 ImageNet x2 (TPAMI 2015)"),
     "srcnn-955-imagenet-x3": ("srcnn_955_imagenet_x3.mat", 3, "9-5-5 ImageNet x3 (TPAMI 2015)"),
     "srcnn-955-imagenet-x4": ("srcnn_955_imagenet_x4.mat", 4, "9-5-5 ImageNet x4 (TPAMI 2015)"),
@@ -121,7 +121,8 @@ class SRCNNMethod(Method):
         model = model.to(torch.float64)
         model.load_state_dict({k: v.to(torch.float64) for k, v in state.items()}, strict=True)
         sha = file_sha256(p)
-        return cls(model, int(meta["scale"]), name or p.stem, p.stem, sha, dtype, {"metadata": meta})
+        name = name or weights_name(meta, p)
+        return cls(model, int(meta["scale"]), name, p.stem, sha, dtype, {"metadata": meta})
 
     # --- the Method interface ---------------------------------------------------------------------------
 
@@ -192,3 +193,5 @@ def _factory(name: str, file: str, scale: int, variant: str) -> Callable[[], Met
 
 for _name, (_file, _scale, _variant) in VARIANTS.items():
     METHODS.add(_name, _factory(_name, _file, _scale, _variant))
+#: the literature's "SRCNN" (whose means papers print) is the 9-5-5 ImageNet x4 model: one computation, one name
+METHODS.alias("srcnn", "srcnn-955-imagenet-x4")

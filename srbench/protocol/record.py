@@ -120,3 +120,76 @@ def get_protocol(name: str) -> Protocol:
         return PROTOCOLS[name]
     except KeyError:
         raise ConfigError(f"unknown protocol {name!r}; choose one of: {', '.join(PROTOCOLS)}") from None
+
+
+#: settings that never name a protocol on their own (the given LR folder is part of ``+lr-dir``)
+_UNNAMED = ("name", "lr_source")
+
+
+def protocol_label(protocol: Protocol) -> str:
+    """A readable name for a protocol record, derived from its preset and overrides: ``standard``,
+    ``standard+lr-dir``, ``rcan+shave=0``, ``standard+y-rounding=float+histmatch=rgb``.
+
+    A record equal (key for key) to a preset is that preset's name, whatever preset it was started from, so equal
+    keys always give equal labels. Otherwise the base is the preset the record names (else ``standard``) and
+    every setting that differs from it is appended as ``+setting=value``; given LR files (``--lr-dir``) append
+    ``+lr-dir``. Different keys can share a label only through ``lr_source`` (two LR folders); reports add
+    the key beside it.
+    """
+    for name, preset in PROTOCOLS.items():
+        if preset.key() == protocol.key():
+            return name
+    base_name = protocol.name.split("+", 1)[0]
+    base = PROTOCOLS.get(base_name, PROTOCOLS["standard"])
+    if base_name not in PROTOCOLS:
+        base_name = "standard"
+    mine, theirs = protocol.to_dict(), base.to_dict()
+    parts = [base_name]
+    if protocol.degradation == "given":
+        parts.append("lr-dir")
+    for field, value in mine.items():
+        if field in _UNNAMED or value == theirs[field]:
+            continue
+        if field == "degradation" and value == "given":
+            continue
+        parts.append(f"{field.replace('_', '-')}={value}".lower())
+    return "+".join(parts)
+
+
+def label_of_record(text: str) -> str:
+    """:func:`protocol_label` of a stored protocol record (JSON); ``"unknown"`` when it cannot be read."""
+    try:
+        data = json.loads(text)
+        return protocol_label(Protocol(**{k: v for k, v in data.items() if k in Protocol.__dataclass_fields__}))
+    except (TypeError, ValueError, ConfigError):
+        return "unknown"
+
+
+def protocol_from_name(text: str) -> Protocol:
+    """The protocol a name stands for: a preset (``standard``), a preset's key, or a derived name with
+    overrides (``standard+shave=0+y-rounding=float``, as :func:`protocol_label` writes them).
+
+    ``+lr-dir`` names cannot be rebuilt (the LR files are not in the name); they raise a ``ConfigError``.
+    """
+    for preset in PROTOCOLS.values():
+        if text == preset.key():
+            return preset
+    base, *overrides = text.split("+")
+    proto = get_protocol(base)
+    changes: dict[str, Any] = {}
+    for item in overrides:
+        field, sep, value = item.partition("=")
+        attr = field.replace("-", "_")
+        if item == "lr-dir" or not sep or attr in _UNNAMED or attr not in Protocol.__dataclass_fields__:
+            raise ConfigError(
+                f"protocol {text!r}: cannot rebuild {item!r}; use a preset ({', '.join(PROTOCOLS)}) with "
+                "+setting=value overrides, e.g. standard+shave=0"
+            )
+        current = getattr(proto, attr)
+        if isinstance(current, bool):
+            changes[attr] = value.lower() == "true"
+        elif isinstance(current, int):
+            changes[attr] = int(value)
+        else:
+            changes[attr] = value
+    return proto.replace(**changes) if changes else proto

@@ -24,10 +24,10 @@ from srbench.errors import ConfigError
 from srbench.report.formats import render_table
 from srbench.report.leaderboard import leaderboard, means
 from srbench.report.paper import DEFAULT_ROLES, paper_table, published_vs_reproduced, supplementary_table
-from srbench.report.select import guard_protocols, latest_groups
+from srbench.report.select import guard_protocols, latest_groups, prepare_rows, select_rows
 from srbench.store import ResultStore
 
-COMMAND = "srbench report build --store reports/store --out reports"
+COMMAND = "srbench report build --store reports/store --output reports"
 CORE_METRICS = ("psnr", "ssim", "fsim", "vif")
 EXTRA_METRICS = ("lpips", "dists")
 
@@ -50,10 +50,15 @@ def _write(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def build_reports(store_root: str | Path, out_dir: str | Path, command: str = COMMAND) -> list[Path]:
-    """Render every report file from the store at ``store_root`` into ``out_dir``; returns the paths written."""
+def build_reports(
+    store_root: str | Path, out_dir: str | Path, command: str = COMMAND, protocol: str | None = None
+) -> list[Path]:
+    """Render every report file from the store at ``store_root`` into ``out_dir``; returns the paths written.
+
+    The store's rows must share one protocol, or ``protocol`` (a name or key) picks one.
+    """
     store = ResultStore(store_root)
-    rows, notes = latest_groups(store.rows())
+    rows, notes = latest_groups(select_rows(prepare_rows(store.rows()), protocol=protocol))
     rows = guard_protocols(rows)
     metrics = _metrics_in(rows)
     if not metrics:
@@ -102,9 +107,11 @@ def build_reports(store_root: str | Path, out_dir: str | Path, command: str = CO
     return written
 
 
-def check_reports(store_root: str | Path, out_dir: str | Path, scratch: str | Path) -> list[str]:
+def check_reports(
+    store_root: str | Path, out_dir: str | Path, scratch: str | Path, protocol: str | None = None
+) -> list[str]:
     """Names of the files in ``out_dir`` that differ from a fresh build into ``scratch`` (empty: up to date)."""
-    fresh = build_reports(store_root, scratch)
+    fresh = build_reports(store_root, scratch, protocol=protocol)
     stale = []
     for p in fresh:
         committed = Path(out_dir) / p.name

@@ -8,33 +8,40 @@ import pandas as pd
 from rich.table import Table
 
 from srbench.metrics import METRICS
+from srbench.report.formats import Table as FTable
+from srbench.report.formats import rich_tables
 from srbench.report.leaderboard import best_per_group
 
 
-def leaderboard_table(table: pd.DataFrame, metrics: Sequence[str], title: str = "") -> Table:
-    """Methods grouped by dataset and scale; the best value per group and metric in bold."""
-    t = Table(title=title or None, title_justify="left", header_style="bold")
-    t.add_column("Dataset")
-    t.add_column("Scale", justify="right")
-    t.add_column("Method")
-    t.add_column("n", justify="right", style="dim")
+def means_table(table: pd.DataFrame, metrics: Sequence[str], title: str = "") -> FTable:
+    """The means of ``srbench eval`` as a :class:`srbench.report.formats.Table`: one row per (dataset, scale,
+    method), the best value per (dataset, scale) and metric marked; Dataset, Scale and Method name each row."""
     specs = [METRICS.get(m) for m in metrics]
-    for s in specs:
-        t.add_column(s.label, justify="right")
     best = {m: best_per_group(table, m) for m in metrics}
-    prev = None
+    cells: dict[str, list[str]] = {"Dataset": [], "Scale": [], "Method": [], "n": []}
+    marks: dict[str, list[str]] = {c: [] for c in cells}
+    for s in specs:
+        cells[s.label] = []
+        marks[s.label] = []
     for i, row in table.iterrows():
-        group = (row["dataset"], row["scale"])
-        if prev is not None and group != prev:
-            t.add_section()
-        cells = [str(row["dataset"]), f"x{row['scale']}", str(row["method"]), str(row["n"])]
+        for col, text in (("Dataset", row["dataset"]), ("Scale", f"x{row['scale']}"), ("Method", row["method"])):
+            cells[col].append(str(text))
+            marks[col].append("")
+        cells["n"].append(str(row["n"]))
+        marks["n"].append("")
         for s in specs:
             v = row[s.name]
-            text = "-" if pd.isna(v) else f"{v:.{s.decimals}f}"
-            cells.append(f"[bold]{text}[/bold]" if bool(best[s.name].loc[i]) else text)
-        t.add_row(*cells)
-        prev = group
-    return t
+            cells[s.label].append("-" if pd.isna(v) else f"{v:.{s.decimals}f}")
+            marks[s.label].append("best" if bool(best[s.name].loc[i]) else "")
+    return FTable(
+        pd.DataFrame(cells), marks=pd.DataFrame(marks), title=title, align=["l", "r", "l", "r"] + ["r"] * len(specs),
+        keys=3,
+    )  # fmt: skip
+
+
+def leaderboard_table(table: pd.DataFrame, metrics: Sequence[str], title: str = "", width: int = 200) -> list[Table]:
+    """Rich tables of :func:`means_table`, split into parts of whole columns that fit ``width``."""
+    return rich_tables(means_table(table, metrics, title), width)
 
 
 def timing_table(timings: Mapping[str, float], n_images: int) -> Table:

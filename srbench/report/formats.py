@@ -34,6 +34,8 @@ class Table:
         title: caption (LaTeX ``\\caption``, Markdown heading line, rich title).
         footnotes: printed under the table, in order.
         align: per column ``"l"`` or ``"r"``; default: first column left, others right.
+        keys: leading columns that name a row; a terminal table too wide for the screen is split into several
+            tables of whole columns, each repeating these.
     """
 
     cells: pd.DataFrame
@@ -41,6 +43,7 @@ class Table:
     title: str = ""
     footnotes: list[str] = field(default_factory=list)
     align: Sequence[str] | None = None
+    keys: int = 1
 
     def __post_init__(self) -> None:
         self.cells = self.cells.reset_index(drop=True).astype(str)
@@ -94,10 +97,12 @@ def render_table(table: Table | pd.DataFrame, fmt: str) -> str:
     if fmt == "rich":
         from rich.console import Console
 
-        console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
-        console.print(rich_table(t))
-        for note in t.footnotes:
-            console.print(note, soft_wrap=True)
+        # the terminal's width ($COLUMNS, else 80 when not a terminal): split, never cut
+        console = Console(record=True, file=io.StringIO(), color_system=None)
+        for part in rich_tables(t, console.width):
+            console.print(part)
+        for note in t.footnotes:  # wrapped at spaces to the width, never cut
+            console.print(note, markup=False, highlight=False)
         return console.export_text()
     raise ConfigError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
@@ -206,12 +211,103 @@ def to_html(t: Table) -> str:
     return "\n".join(out) + "\n"
 
 
-def rich_table(t: Table) -> RichTable:
-    """A :class:`rich.table.Table` with best in bold and second underlined."""
+def rich_table(
+    t: Table,
+    columns: Sequence[int] | None = None,
+    title: str | None = None,
+    width: int | None = None,
+    fold: bool = False,
+) -> RichTable:
+    """A :class:`rich.table.Table` of ``columns`` (default: all) with best in bold and second underlined.
+
+    With ``fold``, a header wider than its cells is folded at its spaces (``Set5`` over ``PSNR``); cells are
+    never truncated.
+    """
     assert t.align is not None
-    rt = RichTable(title=t.title or None, title_justify="left", header_style="bold")
-    for c, a in zip(t.cells.columns, t.align, strict=True):
-        rt.add_column(str(c), justify="right" if a == "r" else "left")
-    for row in t.styled_rows(lambda s: s.replace("[", "\\["), "[bold]{}[/bold]", "[underline]{}[/underline]"):
-        rt.add_row(*row)
+    cols = list(range(t.cells.shape[1])) if columns is None else list(columns)
+    from rich.markup import escape
+
+    caption = t.title if title is None else title
+    # a title wider than its table would wrap to the table's width: the table is drawn at least as wide
+    wide = min(len(caption), width) if caption and width else None
+    rt = RichTable(
+        title=escape(caption) if caption else None, title_justify="left", header_style="bold", min_width=wide
+    )
+    for j in cols:
+        header = _header(t, j) if fold else str(t.cells.columns[j])
+        rt.add_column(escape(header), justify="right" if t.align[j] == "r" else "left", overflow="fold")
+    rows = t.styled_rows(lambda s: s.replace("[", "\\["), "[bold]{}[/bold]", "[underline]{}[/underline]")
+    for row in rows:
+        rt.add_row(*(row[j] for j in cols))
     return rt
+
+
+def _header(t: Table, j: int) -> str:
+    name = str(t.cells.columns[j])
+    widest = max((len(v) for v in t.cells.iloc[:, j]), default=0)
+    return name.replace(" ", "\n") if len(name) > widest and " " in name else name
+
+
+def _width(t: Table, j: int, fold: bool = True) -> int:
+    """Characters column ``j`` takes in a rich table: its widest cell or header line, padding and one rule."""
+    header = _header(t, j) if fold else str(t.cells.columns[j])
+    lines = [len(v) for v in t.cells.iloc[:, j]] + [len(x) for x in header.split("\n")]
+    return max(lines) + 3
+
+
+def fits(t: Table, width: int) -> bool:
+    """Whether ``t`` fits ``width`` characters in one rich table with its headers on one line."""
+    return 1 + sum(_width(t, j, fold=False) for j in range(t.cells.shape[1])) <= width
+
+
+def column_groups(t: Table, width: int) -> list[list[int]]:
+    """Column indices of each part when ``t`` is split to fit ``width`` characters, key columns in every part.
+
+    Whole columns only: a cell is never cut. When the key columns and the widest other column do not fit
+    together, only the first column is repeated; a column wider than the screen on its own still gets a part.
+    """
+    n = t.cells.shape[1]
+    widths = [_width(t, j) for j in range(n)]
+    if 1 + sum(widths) <= width or n <= 1:
+        return [list(range(n))]
+    keys = max(1, min(t.keys, n - 1))
+    if 1 + sum(widths[:keys]) + max(widths[keys:]) > width:
+        keys = 1
+    # columns whose headers share a first word (``Set5 PSNR``, ``Set5 SSIM``) stay together when they fit a part
+    blocks: list[list[int]] = []
+    for j in range(keys, n):
+        word = str(t.cells.columns[j]).split(" ")[0]
+        if blocks and " " in str(t.cells.columns[j]) and str(t.cells.columns[blocks[-1][0]]).split(" ")[0] == word:
+            blocks[-1].append(j)
+        else:
+            blocks.append([j])
+    base = 1 + sum(widths[:keys])
+    groups: list[list[int]] = []
+    current: list[int] = []
+    used = base
+    for block in blocks:
+        need = sum(widths[j] for j in block)
+        if current and used + need > width and base + need <= width:
+            groups.append(current)
+            current, used = [], base
+        for j in block:
+            if current and used + widths[j] > width:
+                groups.append(current)
+                current, used = [], base
+            current.append(j)
+            used += widths[j]
+    groups.append(current)
+    return [list(range(keys)) + g for g in groups]
+
+
+def rich_tables(t: Table, width: int) -> list[RichTable]:
+    """``t`` as one rich table, or split into parts of whole columns that each fit ``width`` (titled 1/2, ...)."""
+    if fits(t, width):
+        return [rich_table(t, width=width)]
+    groups = column_groups(t, width)
+    if len(groups) == 1:
+        return [rich_table(t, width=width, fold=True)]
+    return [
+        rich_table(t, g, f"{t.title} ({i}/{len(groups)})" if t.title else f"({i}/{len(groups)})", width, True)
+        for i, g in enumerate(groups, 1)
+    ]

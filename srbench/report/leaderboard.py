@@ -17,14 +17,18 @@ from srbench.report.formats import Table
 def means(rows: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     """One row per (dataset, scale, method): the mean of each metric and the image count ``n``.
 
-    Row order follows the first appearance of each dataset and method in ``rows``.
+    Row order follows the first appearance of each dataset and method in ``rows``. A mean is NaN unless every
+    image of its group has a value: a mean over part of a dataset is never printed as the dataset's.
     """
     if rows.empty:
         return pd.DataFrame(columns=["dataset", "scale", "method", "n", *metrics])
     keys = ["dataset", "scale", "method"]
     grouped = rows.groupby(keys, sort=False)
+    size = grouped.size()
     out = grouped[list(metrics)].mean()
-    out.insert(0, "n", grouped.size())
+    complete = grouped[list(metrics)].count().eq(size, axis=0)
+    out = out.where(complete)
+    out.insert(0, "n", size)
     return out.reset_index()
 
 
@@ -101,7 +105,14 @@ def leaderboard(
     methods = list(dict.fromkeys(at["method"].astype(str)))
     spec = METRICS.get(sort_metric)
     key = table[table["dataset"] == sort_ds].set_index("method")[sort_metric]
-    methods.sort(key=lambda m: (pd.isna(key.get(m)), -key.get(m) if spec.higher_is_better else key.get(m)))
+
+    def order(method: str) -> tuple[bool, float]:
+        v = key.get(method)
+        if v is None or pd.isna(v):  # no result on the sort dataset: after every method that has one
+            return True, 0.0
+        return False, -float(v) if spec.higher_is_better else float(v)
+
+    methods.sort(key=order)
     columns = ["Method"]
     cells: dict[str, list[str]] = {"Method": methods}
     marks: dict[str, list[str]] = {"Method": [""] * len(methods)}

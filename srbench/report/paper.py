@@ -44,11 +44,13 @@ def roles_for(scale: int, overrides: Mapping[str, str] | None = None) -> dict[st
     """The role -> method map at ``scale``: :data:`DEFAULT_ROLES` updated by ``overrides``."""
     if scale not in DEFAULT_ROLES:
         raise ConfigError(f"the paper's tables are at x4 and x8, not x{scale}; use --scale 4 or --scale 8")
+    from srbench.methods.base import canonical_method_name
+
     out = dict(DEFAULT_ROLES[scale])
     for role, method in (overrides or {}).items():
         if role not in ROLES:
             raise ConfigError(f"unknown paper column {role!r}; use one of {', '.join(ROLES)} (as ROLE=METHOD)")
-        out[role] = method
+        out[role] = canonical_method_name(method)
     return out
 
 
@@ -199,4 +201,5 @@ def published_vs_reproduced(
         title=f"Published vs reproduced, x{scale} ({paper}, {FIGURE.get(scale, '')})",
         footnotes=foot,
         align=["l", "l", "r", "r", "r", "r", "r", "r", "l"],
+        keys=2,
     )

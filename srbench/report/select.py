@@ -24,6 +24,57 @@ def _names(values: pd.Series) -> str:
     return ", ".join(sorted(map(str, values.unique())))
 
 
+def _weights_sha(provenance: object) -> str:
+    try:
+        value = json.loads(str(provenance))
+    except (TypeError, json.JSONDecodeError):
+        return ""
+    return str(value.get("weights_sha256", "")) if isinstance(value, dict) else ""
+
+
+def prepare_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Store rows under one vocabulary: canonical method names and derived protocol names.
+
+    * ``method``: aliases resolved (:func:`srbench.methods.base.canonical_method_name`), so ``srcnn`` and
+      ``srcnn-955-imagenet-x4`` rows are one method;
+    * ``protocol_name``: :func:`srbench.protocol.record.protocol_label` of each row's protocol record
+      (``standard``, ``standard+lr-dir``), suffixed ``@<key prefix>`` where two keys would share a name;
+    * ``weights``: the weights sha256 from the method provenance (empty for methods without weights).
+    """
+    from srbench.methods.base import canonical_method_name
+    from srbench.protocol.record import label_of_record
+
+    out = rows.copy()
+    out["method"] = out["method"].astype(str).map(canonical_method_name)
+    if "protocol" in out.columns:
+        records = out.drop_duplicates("protocol_key").set_index("protocol_key")["protocol"]
+        labels = {str(k): label_of_record(v) for k, v in records.items()}
+    else:
+        labels = {
+            str(k): str(n) for k, n in out.drop_duplicates("protocol_key")[["protocol_key", "protocol_name"]].values
+        }
+    shared = pd.Series(labels).duplicated(keep=False) if labels else pd.Series(dtype=bool)
+    for key in shared[shared].index:
+        labels[key] = f"{labels[key]}@{key[:8]}"
+    out["protocol_name"] = out["protocol_key"].astype(str).map(labels)
+    prov = out["method_provenance"] if "method_provenance" in out.columns else pd.Series("", index=out.index)
+    shas = {v: _weights_sha(v) for v in prov.unique()}
+    out["weights"] = prov.map(shas)
+    return out
+
+
+def protocols_in(rows: pd.DataFrame) -> list[tuple[str, str]]:
+    """(name, key) of every protocol in ``rows``, the one with most rows first (ties by name)."""
+    counts = rows.groupby(["protocol_name", "protocol_key"], sort=False).size().reset_index(name="n")
+    counts = counts.sort_values(["n", "protocol_name"], ascending=[False, True], kind="stable")
+    return [(str(n), str(k)) for n, k in counts[["protocol_name", "protocol_key"]].values]
+
+
+def split_protocols(rows: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """``rows`` split by protocol: (name, key, rows) per protocol, in :func:`protocols_in` order."""
+    return [(n, k, rows[rows["protocol_key"].astype(str) == k]) for n, k in protocols_in(rows)]
+
+
 def select_rows(
     rows: pd.DataFrame,
     methods: Sequence[str] | None = None,
@@ -33,10 +84,14 @@ def select_rows(
 ) -> pd.DataFrame:
     """Rows of the given methods, datasets, scales and protocol (name or key); ``None`` keeps all.
 
-    Unknown names raise a one-line ``ConfigError`` listing what the rows hold. The order of ``methods`` and
-    ``datasets`` is kept as a categorical order for the tables.
+    Method names may be aliases. Unknown names raise a one-line ``ConfigError`` listing what the rows hold.
+    ``protocol`` matches a protocol name, a key or a key prefix of at least 6 hex digits.
     """
+    from srbench.methods.base import canonical_method_name
+
     out = rows
+    if methods:
+        methods = [canonical_method_name(m) for m in methods]
     for col, wanted in (("method", methods), ("dataset", datasets)):
         if wanted:
             missing = [w for w in wanted if w not in set(out[col].astype(str))]
@@ -53,11 +108,11 @@ def select_rows(
         out = out[out["scale"].astype(int).isin(list(scales))]
     if protocol:
         by_name = out["protocol_name"].astype(str) == protocol
-        by_key = out["protocol_key"].astype(str) == protocol
+        key = out["protocol_key"].astype(str)
+        by_key = (key == protocol) | (key.str.startswith(protocol) if len(protocol) >= 6 else False)
         if not (by_name | by_key).any():
-            raise ConfigError(
-                f"no results under protocol {protocol!r}; the selected rows have: {_names(out['protocol_name'])}"
-            )
+            have = ", ".join(f"{n} [{k}]" for n, k in protocols_in(out))
+            raise ConfigError(f"no results under protocol {protocol!r}; pass --protocol with one of: {have}")
         out = out[by_name | by_key]
     if out.empty:
         raise DataError("no result rows match the selection; drop a --method/--dataset/--scale filter")
@@ -65,17 +120,21 @@ def select_rows(
 
 
 def latest_groups(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Keep the newest group per (method, dataset, scale, protocol key); return the rows and a note per drop.
+    """Keep the newest group per (method, weights, dataset, scale, protocol key); return the rows and notes.
 
     A group is identified by its method provenance key and dataset checksum; "newest" is the latest
-    ``created`` time stamp among its rows.
+    ``created`` time stamp among its rows. Rows are first put into one vocabulary (:func:`prepare_rows`).
+    Different weights never supersede each other: when one name holds several weights files, the newest keeps
+    the name and the others are shown as ``<name>-<sha256 prefix>``.
     """
-    slot = ["method", "dataset", "scale", "protocol_key"]
+    if "weights" not in rows.columns:
+        rows = prepare_rows(rows)
+    rows, notes = _split_weights(rows)
+    slot = ["method", "weights", "dataset", "scale", "protocol_key"]
     group = [*slot, "method_key", "dataset_checksum"]
     created = rows.groupby(group, sort=False)["created"].max().reset_index()
     created = created.sort_values("created", kind="stable")
     newest = created.drop_duplicates(slot, keep="last")
-    notes = []
     if len(newest) < len(created):
         dropped = created.merge(newest[group], on=group, how="left", indicator=True)
         for _, r in dropped[dropped["_merge"] == "left_only"].iterrows():
@@ -84,6 +143,26 @@ def latest_groups(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 "superseded by a newer evaluation and not shown"
             )
         rows = rows.merge(newest[group], on=group, how="inner")
+    return rows, notes
+
+
+def _split_weights(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    weighted = rows[rows["weights"] != ""]
+    if weighted.empty:
+        return rows, []
+    newest = weighted.groupby(["method", "weights"], sort=False)["created"].max().reset_index()
+    notes = []
+    rows = rows.copy()
+    for method, g in newest.groupby("method", sort=False):
+        if len(g) < 2:
+            continue
+        keep = g.sort_values("created", kind="stable").iloc[-1]["weights"]
+        for sha in g["weights"]:
+            if sha == keep:
+                continue
+            mask = (rows["method"] == method) & (rows["weights"] == sha)
+            rows.loc[mask, "method"] = f"{method}-{sha[:8]}"
+            notes.append(f"{method}-{sha[:8]}: older weights named {method} (sha256 {sha[:16]}...), kept apart")
     return rows, notes
 
 
@@ -113,8 +192,7 @@ def guard_protocols(rows: pd.DataFrame, side_by_side: bool = False) -> pd.DataFr
     if len(keys) > 1:
         if side_by_side:
             out = rows.copy()
-            label = out["protocol_name"].astype(str) + " " + out["protocol_key"].astype(str).str[:6]
-            out["method"] = out["method"].astype(str) + " [" + label + "]"
+            out["method"] = out["method"].astype(str) + " [" + out["protocol_name"].astype(str) + "]"
             return _guard_datasets(out)
         a, b = keys.iloc[0], keys.iloc[1]
         meth_a = _names(rows.loc[rows["protocol_key"] == a["protocol_key"], "method"])
@@ -123,7 +201,7 @@ def guard_protocols(rows: pd.DataFrame, side_by_side: bool = False) -> pd.DataFr
         raise DataError(
             f"refusing to mix protocols in one table: {a['protocol_name']} [{a['protocol_key']}] ({meth_a}) and "
             f"{b['protocol_name']} [{b['protocol_key']}] ({meth_b}) differ in {diff}; "
-            f"pick one with --protocol NAME or show them side by side with --side-by-side"
+            f"pick one with --protocol {a['protocol_name']} (or a key) or show them side by side with --side-by-side"
         )
     return _guard_datasets(rows)
 

@@ -270,11 +270,14 @@ def comparison_table(
     n_boot: int = 10000,
     confidence: float = 0.95,
     seed: int = 0,
+    skipped: list[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`paired_comparison` for every pair of methods on every dataset (and scale), one row per pair.
 
     Methods are paired in their order of first appearance in ``rows`` (A before B); ``datasets``, ``methods``
-    and ``scale`` restrict the selection. Columns are the fields of :class:`PairedComparison`.
+    and ``scale`` restrict the selection. Columns are the fields of :class:`PairedComparison`. With a
+    ``skipped`` list, a pair that cannot be compared (a metric not scored for one of them, fewer than two
+    images) is left out and the reason appended to the list instead of raised.
     """
     METRICS.get(metric)
     if rows.empty:
@@ -295,10 +298,18 @@ def comparison_table(
     records = []
     for (ds, sc), group in sel.groupby(["dataset", "scale"], sort=False):
         names = list(dict.fromkeys(map(str, group["method"])))
+        if methods is not None:  # the caller's order: A is the first method named
+            names.sort(key=lambda n: list(methods).index(n) if n in methods else len(methods))
         for ma, mb in itertools.combinations(names, 2):
-            c = paired_comparison(
-                group, ma, mb, str(ds), int(sc), metric, n_boot=n_boot, confidence=confidence, seed=seed
-            )
+            try:
+                c = paired_comparison(
+                    group, ma, mb, str(ds), int(sc), metric, n_boot=n_boot, confidence=confidence, seed=seed
+                )
+            except (ConfigError, DataError) as exc:
+                if skipped is None:
+                    raise
+                skipped.append(f"{ma} vs {mb} on {ds} x{sc} not compared: {exc}")
+                continue
             records.append(asdict(c))
     columns = list(PairedComparison.__dataclass_fields__)
     return pd.DataFrame.from_records(records, columns=columns)

@@ -8,13 +8,14 @@ import pytest
 
 
 def run_cli(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], columns: int = 200
 ) -> tuple[int, str, str]:
-    """Run ``srbench ARGS`` through :func:`srbench.cli.main`; return (exit status, stdout, stderr)."""
+    """Run ``srbench ARGS`` through :func:`srbench.cli.main` in a terminal ``columns`` wide; return (exit status,
+    stdout, stderr)."""
     from srbench import cli
 
     monkeypatch.setattr(sys, "argv", ["srbench", *args])
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", str(columns))
     code = 0
     try:
         cli.main()

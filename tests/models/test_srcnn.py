@@ -164,12 +164,13 @@ def test_forward_equals_imfilter_replicate_by_hand(shared_weights: Path, stem: s
     np.testing.assert_allclose(ours, _by_hand(scipy.io.loadmat(path), img), rtol=0, atol=1e-10)
 
 
-def test_named_methods_resolve_from_weights_root(shared_weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_named_methods_resolve_from_weights_root_and_srcnn_is_one_method_with_the_955_imagenet_x4(
+    shared_weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SRBENCH_WEIGHTS", str(shared_weights))
     lines = (shared_weights / "srcnn" / "sha256sums.txt").read_text().splitlines()
     sums = {file: digest for digest, file in (line.split() for line in lines)}
     assert set(VARIANTS) == {
-        "srcnn",
         *(f"srcnn-955-imagenet-x{s}" for s in (2, 3, 4)),
         *(f"srcnn-915-91images-x{s}" for s in (2, 3, 4)),
     }
@@ -180,8 +181,9 @@ def test_named_methods_resolve_from_weights_root(shared_weights: Path, monkeypat
         prov = method.provenance()
         assert prov["weights_sha256"] == sums[file] and prov["dtype"] == "float64"
     default, x4 = METHODS.get("srcnn")(), METHODS.get("srcnn-955-imagenet-x4")()
-    assert default.provenance()["weights_sha256"] == x4.provenance()["weights_sha256"]
-    assert default.key() != x4.key()  # named differently, so cached results stay apart
+    # an alias: one computation, one name and one key, so its results are stored and shown together
+    assert default.name == x4.name == "srcnn-955-imagenet-x4" and default.key() == x4.key()
+    assert METHODS.canonical("SRCNN") == "srcnn-955-imagenet-x4" and "srcnn" in METHODS
 
 
 @pytest.mark.shared
@@ -255,7 +257,7 @@ def test_from_weights_safetensors_keeps_float64(tmp_path: Path) -> None:
     p = tmp_path / "srcnn.safetensors"
     save_weights(p, model, {"architecture": "srcnn", "arch_kwargs": model.arch_kwargs, "scale": 2, "space": "y"})
     method = SRCNNMethod.from_weights(p)
-    assert method.scale == 2 and method.name == "srcnn" and method.space == "y"
+    assert method.scale == 2 and method.name == "srcnn-x2" and method.space == "y"  # from its metadata, not the stem
     assert all(torch.equal(method.model.state_dict()[k], v) for k, v in model.state_dict().items())
     assert method.provenance()["weights_sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()
     lr = torch.rand(1, 1, 6, 5, dtype=torch.float64)

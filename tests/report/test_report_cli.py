@@ -40,7 +40,7 @@ def test_report_writes_markdown_and_latex_files(
     assert code == 0 and out.splitlines()[2].startswith("| Method | Set5 PSNR")
 
 
-def test_report_refuses_a_mixed_protocol_store(
+def test_a_mixed_protocol_store_gets_one_table_per_protocol_and_each_can_be_picked(
     rows_factory: RowsFactory,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -48,11 +48,21 @@ def test_report_refuses_a_mixed_protocol_store(
 ) -> None:
     store = ResultStore(tmp_path / "store")
     _fill(store, rows_factory({"bicubic": 0.0}))
-    _fill(store, rows_factory({"mine": 0.0}, protocol="rcan", protocol_key="p9"))
-    code, _, err = run_cli(["report", "--store", str(store.root)], monkeypatch, capsys)
-    assert_one_line_error(code, err, "refusing to mix protocols", "--side-by-side")
+    _fill(store, rows_factory({"mine": 0.0}, protocol="rcan", protocol_key="p9", degradation="blur-bicubic"))
+    code, out, err = run_cli(["report", "--store", str(store.root), "-f", "markdown"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "**x4, protocol standard [p1]**" in out
+    assert "**x4, protocol blur-bicubic [p9]**" in out  # the record is the blur-bicubic preset's, whatever its name
+    code, out, _ = run_cli(["report", "--store", str(store.root), "--protocol", "p9", "-f", "csv"], monkeypatch, capsys)
+    assert code == 0 and "mine" in out and "bicubic" not in out
+    code, out, _ = run_cli(
+        ["report", "--store", str(store.root), "--protocol", "standard", "-f", "csv"], monkeypatch, capsys
+    )
+    assert code == 0 and "bicubic" in out and "mine" not in out
     code, out, _ = run_cli(["report", "--store", str(store.root), "--side-by-side", "-f", "csv"], monkeypatch, capsys)
-    assert code == 0 and "mine [rcan p9]" in out
+    assert code == 0 and "mine [blur-bicubic]" in out and "bicubic [standard]" in out
+    code, _, err = run_cli(["report", "--store", str(store.root), "--protocol", "nope"], monkeypatch, capsys)
+    assert_one_line_error(code, err, "pass --protocol with one of: blur-bicubic [p9], standard [p1]")
 
 
 def test_report_on_an_empty_or_corrupt_store_is_aassert_one_line_error(
@@ -90,3 +100,53 @@ def test_build_then_check_detects_a_changed_store(
     _fill(store, rows_factory({"nearest": -1.0}))
     code, _, err = run_cli([*args, "--check"], monkeypatch, capsys)
     assert code == 1 and "leaderboard.md" in err
+
+
+def test_every_table_fits_80_columns_without_cutting_a_name_or_a_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(Path(__file__).resolve().parents[2] / "reports" / "store")
+    for args in (["--layout", "all"], ["compare", "-s", "8"], ["--side-by-side", "-s", "4"]):
+        argv = (
+            ["report", *args[:1], "--store", store, *args[1:]]
+            if args[0] == "compare"
+            else ["report", "--store", store, *args]
+        )
+        code, out, err = run_cli(argv, monkeypatch, capsys, columns=80)
+        assert code == 0, err
+        lines = out.splitlines()
+        assert max(map(len, lines)) <= 80 and "…" not in out
+        for name in (
+            ("srcnn-955-imagenet-x4", "johnson-x4-feature") if args[0] != "compare" else ("johnson-x8-feature",)
+        ):
+            assert name in out
+    assert "26.91" in run_cli(["report", "--store", store, "-s", "4"], monkeypatch, capsys, columns=80)[1]
+
+
+def test_report_commands_share_one_dialect(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for cmd, needles in (
+        ([], ["--output", "-o", "--protocol", "default: leaderboard"]),
+        (["build"], ["--output", "-o", "--protocol", "default: reports"]),
+        (["compare"], ["--method", "-m", "--protocol", "default: psnr"]),
+        (["figure"], ["--output", "-o", "--device", "default: auto"]),
+        (["chart"], ["--output", "-o", "--protocol", "default: psnr"]),
+    ):
+        code, out, _ = run_cli(["report", *cmd, "--help"], monkeypatch, capsys)
+        assert code == 0
+        for needle in needles:
+            assert needle in out, (cmd, needle)
+        assert "--out " not in out and "--a " not in out  # the old spellings still work, unlisted
+
+
+def test_the_old_out_spelling_still_writes_a_chart(
+    rows_factory: RowsFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ResultStore(tmp_path / "store")
+    _fill(store, rows_factory({"bicubic": 0.0, "nearest": -1.0}))
+    code, _, err = run_cli(
+        ["report", "chart", "--store", str(store.root), "--out", str(tmp_path / "c")], monkeypatch, capsys
+    )
+    assert code == 0, err
+    assert (tmp_path / "c.png").is_file()
+    code, _, err = run_cli(["report", "chart", "--store", str(store.root)], monkeypatch, capsys)
+    assert_one_line_error(code, err, "missing --output/-o PATH")

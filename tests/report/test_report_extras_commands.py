@@ -20,6 +20,7 @@ def rows() -> pd.DataFrame:
     b = [29.00, 31.70, 27.30, 31.40, 28.00]
     recs = [
         {"dataset": "set5", "scale": 4, "method": m, "image": f"i{k}", "psnr": v, "protocol_key": "k"}
+        | {"protocol_name": "standard", "method_key": m, "dataset_checksum": "c", "created": "2026-01-01"}
         for m, vals in (("A", a), ("B", b))
         for k, v in enumerate(vals)
     ]
@@ -27,7 +28,7 @@ def rows() -> pd.DataFrame:
 
 
 def test_compare_markdown_shows_the_hand_computed_means_and_counts() -> None:
-    text = compare_command(rows(), "A", "B", "set5", 4, "psnr", "markdown", n_boot=1000)
+    text = compare_command(rows(), ["A", "B"], "set5", 4, "psnr", "markdown", n_boot=1000)
     # means 30.50 and 29.48, difference +1.020, A better on 4 of 5 images
     assert "| set5 | x4 | A | B | 5 | 30.50 | 29.48 | +1.020 |" in text
     assert "| 4/0/1 |" in text
@@ -36,15 +37,25 @@ def test_compare_markdown_shows_the_hand_computed_means_and_counts() -> None:
 
 def test_compare_csv_is_machine_readable_and_covers_every_pair() -> None:
     r = pd.concat([rows(), rows().query("method == 'B'").assign(method="C", psnr=lambda d: d.psnr - 1.0)])
-    table = pd.read_csv(io.StringIO(compare_command(r, None, None, None, None, "psnr", "csv", n_boot=1000)))
+    table = pd.read_csv(io.StringIO(compare_command(r, None, None, None, "psnr", "csv", n_boot=1000)))
     assert list(zip(table["A"], table["B"], strict=True)) == [("A", "B"), ("A", "C"), ("B", "C")]
     assert table.loc[2, "A - B"] == pytest.approx(1.0)
     assert table.loc[2, "W/T/L"] == "5/0/0"
 
 
-def test_compare_with_one_method_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="two methods"):
-        compare_command(rows(), "A", None, "set5", 4, "psnr", "markdown")
+def test_compare_with_one_or_three_methods_or_an_alias_twice_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="exactly two methods"):
+        compare_command(rows(), ["A"], "set5", 4, "psnr", "markdown")
+    with pytest.raises(ConfigError, match="exactly two methods"):
+        compare_command(rows(), ["A", "B", "C"], "set5", 4, "psnr", "markdown")
+    with pytest.raises(ConfigError, match="two different methods"):
+        compare_command(rows(), ["srcnn", "srcnn-955-imagenet-x4"], "set5", 4, "psnr", "markdown")
+
+
+def test_compare_finds_a_method_by_its_alias() -> None:
+    r = rows().replace({"method": {"A": "srcnn-955-imagenet-x4"}})
+    text = compare_command(r, ["srcnn", "B"], None, None, "psnr", "csv", n_boot=1000)
+    assert text.splitlines()[1].startswith("set5,x4,srcnn-955-imagenet-x4,B,5,30.50,29.48,+1.020")
 
 
 def test_figure_command_writes_files_and_prints_the_captions(tmp_path: Path) -> None:

@@ -53,7 +53,9 @@ def test_rank_marks_on_printed_values_with_ties_and_direction() -> None:
     assert rank_marks([3.0, float("nan")], higher_is_better=True) == ["", ""]
 
 
-def test_mixed_protocols_are_refused_with_the_difference_named(rows_factory: RowsFactory) -> None:
+def test_mixed_protocols_get_a_table_each_or_are_refused_by_the_guard_with_the_difference_named(
+    rows_factory: RowsFactory,
+) -> None:
     rows = pd.concat(
         [
             rows_factory({"bicubic": 0.0}),
@@ -65,10 +67,12 @@ def test_mixed_protocols_are_refused_with_the_difference_named(rows_factory: Row
     msg = str(exc.value)
     assert "standard" in msg and "blur-bicubic" in msg and "degradation: bicubic vs blur-bicubic" in msg
     assert "--side-by-side" in msg and "\n" not in msg
-    with pytest.raises(DataError):
-        report_tables(rows)
+    per_protocol = report_tables(rows)
+    # the protocol with most rows first, ties by name
+    assert [t.title for t in per_protocol] == ["x4, protocol blur-bicubic [p2]", "x4, protocol standard [p1]"]
+    assert [list(t.cells["Method"]) for t in per_protocol] == [["mine"], ["bicubic"]]
     side = guard_protocols(rows, side_by_side=True)
-    assert set(side["method"]) == {"bicubic [standard p1]", "mine [blur-bicubic p2]"}
+    assert set(side["method"]) == {"bicubic [standard]", "mine [blur-bicubic]"}
     tables = report_tables(rows, side_by_side=True)
     assert len(tables[0].cells) == 2
     only = report_tables(rows, protocol="blur-bicubic")
@@ -89,6 +93,29 @@ def test_newest_evaluation_of_a_method_supersedes_older_ones(rows_factory: RowsF
     kept, notes = latest_groups(pd.concat([old, new]))
     assert set(kept["method_key"]) == {"new-a"} and len(kept) == len(new)
     assert len(notes) == 3 and "superseded" in notes[0]
+
+
+def test_two_weights_under_one_name_are_never_superseded_and_keep_their_own_means(
+    rows_factory: RowsFactory,
+) -> None:
+    old = rows_factory({"net": 0.0}, created="2026-01-01T00:00:00+00:00", method_key="old")
+    new = rows_factory({"net": 5.0}, created="2026-02-01T00:00:00+00:00", method_key="new", seed=1)
+    old["method_provenance"] = '{"weights_sha256": "aaaaaaaabbbb"}'
+    new["method_provenance"] = '{"weights_sha256": "ccccccccdddd"}'
+    kept, notes = latest_groups(pd.concat([old, new]))
+    assert len(kept) == len(old) + len(new)
+    assert set(kept["method"]) == {"net", "net-aaaaaaaa"} and "kept apart" in notes[0]
+    (table,) = report_tables(pd.concat([old, new]), metrics=["psnr"])
+    cells = table.cells.set_index("Method")
+    for name, part in (("net", new), ("net-aaaaaaaa", old)):
+        expected = part[part["dataset"] == "set5"]["psnr"].mean()
+        assert cells.at[name, "Set5 PSNR"] == f"{expected:.2f}"
+
+
+def test_an_alias_selects_and_labels_rows_under_the_canonical_name(rows_factory: RowsFactory) -> None:
+    rows = pd.concat([rows_factory({"srcnn": 2.0}), rows_factory({"bicubic": 0.0})])
+    (table,) = report_tables(rows, methods=["srcnn"], metrics=["psnr"])
+    assert list(table.cells["Method"]) == ["srcnn-955-imagenet-x4"]
 
 
 def test_unknown_names_list_what_the_store_holds(rows_factory: RowsFactory) -> None:
