@@ -13,11 +13,11 @@ data=("$@")
 [ ${#data[@]} -gt 0 ] || data=("${SRBENCH_DATA:?set SRBENCH_DATA}/bsds200")
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # fp32 (no autocast), TV weights chosen per loss (see baselines/README.md: TV ablation)
-declare -A tv=([pixel]=2e-6 [feature]=2e-4)
+declare -A tv=([pixel]=2e-6 [feature]=2e-3)
 for ((n = chunk; n <= total; n += chunk)); do
   for loss in pixel feature; do
     out="$runs/x${scale}_${loss}"
-    args=(--out "$out" --iterations "$n" --no-progress)
+    args=(--output "$out" --iterations "$n" --no-progress --yes)
     if [ -f "$out/checkpoint.pt" ]; then
       srbench train "${args[@]}" --resume
     else

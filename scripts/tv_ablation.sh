@@ -12,9 +12,9 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 for w in "${weights[@]}"; do
   out="$runs/tv_$w"
   if [ -f "$out/checkpoint.pt" ]; then
-    srbench train --out "$out" --iterations "$iters" --no-progress --resume
+    srbench train --output "$out" --iterations "$iters" --no-progress --yes --resume
   else
-    srbench train --out "$out" --iterations "$iters" --no-progress --data "${SRBENCH_DATA:?}/bsds200" \
+    srbench train --output "$out" --iterations "$iters" --no-progress --yes --data "${SRBENCH_DATA:?}/bsds200" \
       --recipe johnson2016 --scale 4 --loss feature --crop 96 --tv-weight "$w" --no-amp --no-channels-last \
       --device cpu --val-every 0 --checkpoint-every 100
   fi

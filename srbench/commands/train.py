@@ -20,7 +20,7 @@ from rich.console import Console
 
 from srbench.errors import ConfigError
 from srbench.train.loop import RunEstimate, format_duration
-from srbench.train.recipe import RECIPES, TrainConfig
+from srbench.train.recipe import RECIPES, TV_WEIGHTS, TrainConfig, default_tv_weight
 
 #: a CPU run estimated longer than this asks for confirmation (``--yes`` skips it)
 CONFIRM_CPU_SECONDS = 3600.0
@@ -36,6 +36,14 @@ def _recipe_default(field: str) -> str:
     if len(set(values.values())) == 1:
         return next(iter(values.values()))
     return ", ".join(f"{name}: {v}" for name, v in values.items())
+
+
+def _tv_default() -> str:
+    """``--help`` text of the TV weight: per recipe and loss."""
+    return ", ".join(
+        f"{name}: " + " / ".join(f"{w:g} ({loss})" for loss, w in weights.items())
+        for name, weights in TV_WEIGHTS.items()
+    )
 
 
 def _trainable() -> list[str]:
@@ -113,7 +121,7 @@ def train_command(
             "--tv-weight",
             metavar="W",
             help="TV weight (srbench normalisation; see srbench.losses.tv).",
-            show_default=_recipe_default("tv_weight"),
+            show_default=_tv_default(),
         ),
     ] = None,
     crop: Annotated[
@@ -281,7 +289,11 @@ def train_command(
         "weights_root": None if weights_root is None else str(weights_root),
         "data_root": None if data_root is None else str(data_root),
     }
-    config = config.replace(arch_kwargs=arch, **{k: v for k, v in overrides.items() if v is not None}).validate()
+    config = config.replace(arch_kwargs=arch, **{k: v for k, v in overrides.items() if v is not None})
+    if tv_weight is None and not resume:  # the recipe's weight for the chosen loss
+        recipe_tv = default_tv_weight(config.recipe, config.loss)
+        config = config if recipe_tv is None else config.replace(tv_weight=recipe_tv)
+    config = config.validate()
     check_writable(out, folder=True)  # an unwritable --output fails now, in one line
     err = Console(stderr=True)
     err.print(describe_recipe(config, folders, out), markup=False, highlight=False, soft_wrap=True)

@@ -406,3 +406,21 @@ def test_images_smaller_than_the_crop_are_skipped_with_a_count(
     assert result.iterations == 2
     err = capsys.readouterr().err
     assert "skipped 2 of 6 training images smaller than the 32x32 crop" in " ".join(err.split())
+
+
+def test_the_johnson2016_tv_weight_follows_the_loss_unless_given(data_dir: Path, tmp_path: Path) -> None:
+    """TV about 1 % of the loss: 2e-6 with l_pixel, 2e-3 with l_feat (recipe docstring); --tv-weight wins."""
+    from srbench.train.recipe import default_tv_weight
+
+    assert default_tv_weight("johnson2016", "pixel") == pytest.approx(2e-6)
+    assert default_tv_weight("johnson2016", "feature") == pytest.approx(2e-3)
+    app = typer.Typer()
+    app.command("train")(train_command)
+    app.command("other")(lambda: None)
+    base = ["train", "--data", str(data_dir), "--scale", "4", "--crop", "32", "--iterations", "1", "--device", "cpu"]
+    base += ["--val-every", "0", "--no-progress", "--yes"]
+    for loss, args, expected in (("pixel", [], 2e-6), ("feature", ["--tv-weight", "0.5"], 0.5)):
+        out = tmp_path / f"{loss}-{len(args)}"
+        result = CliRunner().invoke(app, [*base, "--loss", loss, "--output", str(out), *args])
+        assert result.exit_code == 0, result.output
+        assert read_metadata(out / "model.safetensors")["loss"]["tv_weight"] == pytest.approx(expected)
