@@ -280,6 +280,21 @@ def prepare(work: Path, data_root: Path, cases: list[str]) -> dict[str, Case]:
     return out
 
 
+def subset(case: Case, n: int, work: Path) -> Case:
+    """The first ``n`` pairs of a folder case (HR and SR folders of their own, as links to the files)."""
+    pairs = json.loads(case.pairs_json.read_text())[:n]
+    d = work / f"{case.name}{n}"
+    for p in pairs:
+        for key, sub in (("hr", Path(p["hr"]).parent.name), ("sr", "sr")):
+            dest = d / ("hr" if key == "hr" else "") / sub / Path(p[key]).name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if not dest.exists():
+                os.symlink(p[key], dest)
+            p[key] = str(dest)
+    hr_dirs = sorted({Path(p["hr"]).parent for p in pairs})
+    return Case(f"{case.name}{n}", hr_dirs, d / "sr", _write_pairs(d, pairs), n)
+
+
 # --- running and timing -----------------------------------------------------------------------------------------
 
 
@@ -358,6 +373,8 @@ def main() -> int:
     ap.add_argument("--metrics", default="pair,fsimvif")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--repeat-large-fsimvif", type=int, default=1, help="repetitions of the slowest case")
+    ap.add_argument("--large-fsimvif-n", type=int, default=100, help="pairs of the large case scored for FSIM + VIFp")
+    ap.add_argument("--pair-tools", default="srbench,basicsr,piq,numpy", help="tools timed for PSNR + SSIM")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
 
@@ -382,7 +399,10 @@ def main() -> int:
     def env_for(tool: str) -> dict[str, str]:
         return env_basicsr if tool == "basicsr" else env
 
-    tools_needed = sorted({t for ms in metric_sets for t in TOOLS[ms]})
+    tools_for = {**TOOLS, "pair": tuple(args.pair_tools.split(","))}
+    if tools_for["pair"][0] != "srbench":
+        raise SystemExit("--pair-tools must start with srbench")
+    tools_needed = sorted({t for ms in metric_sets for t in tools_for[ms]})
     if "basicsr" in tools_needed and not args.basicsr_path:
         raise SystemExit("pass --basicsr-path (pip install --no-deps --target DIR basicsr opencv-python-headless)")
 
@@ -420,10 +440,12 @@ def main() -> int:
     diffs: dict[tuple[str, str, str], dict[str, float]] = {}
     failures: list[str] = []
     for case_name in cases:
-        case = files[case_name]
         for ms in metric_sets:
+            case = files[case_name]
+            if (case_name, ms) == ("large", "fsimvif") and args.large_fsimvif_n < case.n:
+                case = subset(case, args.large_fsimvif_n, work)
             metrics = METRIC_SETS[ms]
-            tools = list(TOOLS[ms])
+            tools = list(tools_for[ms])
             reps = args.repeat_large_fsimvif if (case_name, ms) == ("large", "fsimvif") else args.repeat
             print(f"{case_name} / {'+'.join(metrics)}: {case.n} pairs, {reps} repetition(s)", flush=True)
             for rep in range(reps):
