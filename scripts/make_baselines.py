@@ -5,8 +5,10 @@ Usage::
     SRBENCH_DATA=../shared/datasets SRBENCH_WEIGHTS=../shared/weights \\
         python scripts/make_baselines.py runs/johnson_x4_pixel runs/johnson_x4_feature ... --out baselines
 
-For each run folder (``srbench train --out``) it copies ``model.safetensors``, ``train_log.csv`` and
-``validation.csv`` to ``baselines/<run name>/``, scores the model with ``srbench eval`` on Set5, Set14 and BSD100
+For each run folder (``srbench train --out``) it copies ``model.safetensors`` to the package-data folder
+``srbench/methods/shipped/<run name>.safetensors`` (the one copy of the shipped weights, installed with the package
+and registered in ``srbench/methods/baselines.py``), ``train_log.csv`` and ``validation.csv`` to
+``baselines/<run name>/``, scores the model with ``srbench eval`` on Set5, Set14 and BSD100
 at its scale (PSNR, SSIM, FSIM, VIFp; ``standard`` protocol, then again with histogram matching of the output to
 the LR input, per RGB channel), writes the per-image rows to ``eval.csv`` and renders ``MODEL_CARD.md``.
 """
@@ -25,6 +27,7 @@ from srbench.data.datasets import resolve_dataset
 from srbench.evaluate import evaluate
 from srbench.methods import resolve_method
 from srbench.methods.base import weights_method
+from srbench.methods.baselines import SHIPPED_DIR
 from srbench.models.weights import file_sha256, read_metadata
 from srbench.protocol.record import get_protocol
 from srbench.report.published import published
@@ -53,8 +56,8 @@ def cpu_name() -> str:
 
 def score(model_path: Path, scale: int, root: Path, out_csv: Path) -> pd.DataFrame:
     datasets = [resolve_dataset(d, root) for d in DATASETS]
-    # the registered name of a shipped baseline (folder johnson_x4_pixel -> method johnson-x4-pixel)
-    method = weights_method(model_path, model_path.parent.name.replace("_", "-"))
+    # the registered name of a shipped baseline (weights johnson_x4_pixel.safetensors -> method johnson-x4-pixel)
+    method = weights_method(model_path, model_path.stem.replace("_", "-"))
     frames = []
     for proto_name, histmatch in (("standard", "none"), ("standard+histmatch", "rgb")):
         proto = get_protocol("standard").replace(histmatch=histmatch)
@@ -140,7 +143,8 @@ def card(name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path) -> str:
         f"| hardware | {hardware} | GPU |",
         f"| training loss | first 50 iterations {first:.4g}, last 50 {last:.4g} | - |",
         "",
-        f"Weights: `model.safetensors`, sha256 `{sha}`. Training log: `train_log.csv`; Set5 validation during "
+        f"Weights: `srbench/methods/shipped/{name}.safetensors` (installed with the package), sha256 `{sha}`. "
+        "Training log: `train_log.csv`; Set5 validation during "
         "training: `validation.csv`; per-image scores: `eval.csv`.",
         "",
         f"## Scores (x{scale}, Y channel, `standard` protocol: bicubic LR, shave = scale)",
@@ -174,6 +178,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=Path("baselines"))
+    ap.add_argument("--weights-out", type=Path, default=SHIPPED_DIR, help="package-data folder of the weights")
     ap.add_argument("--data-root", type=Path, default=Path(os.environ.get("SRBENCH_DATA", "../shared/datasets")))
     args = ap.parse_args()
     for run in args.runs:
@@ -181,11 +186,13 @@ def main() -> None:
         meta = read_metadata(model)
         dest = args.out / run.name
         dest.mkdir(parents=True, exist_ok=True)
-        for f in ("model.safetensors", "train_log.csv", "validation.csv"):
+        weights = args.weights_out / f"{run.name}.safetensors"
+        shutil.copy2(model, weights)
+        for f in ("train_log.csv", "validation.csv"):
             if (run / f).exists():
                 shutil.copy2(run / f, dest / f)
-        rows = score(dest / "model.safetensors", int(meta["scale"]), args.data_root, dest / "eval.csv")
-        (dest / "MODEL_CARD.md").write_text(card(run.name, meta, file_sha256(dest / "model.safetensors"), rows, run))
+        rows = score(weights, int(meta["scale"]), args.data_root, dest / "eval.csv")
+        (dest / "MODEL_CARD.md").write_text(card(run.name, meta, file_sha256(weights), rows, run))
         print(f"{dest}: done")
 
 

@@ -15,8 +15,8 @@ from srbench.protocol.record import PROTOCOLS, Protocol, protocol_from_name, pro
 from srbench.registry import Registry
 
 REPO = Path(__file__).resolve().parents[1]
-PIXEL = REPO / "baselines" / "johnson_x4_pixel" / "model.safetensors"
-FEATURE = REPO / "baselines" / "johnson_x4_feature" / "model.safetensors"
+PIXEL = REPO / "srbench" / "methods" / "shipped" / "johnson_x4_pixel.safetensors"
+FEATURE = REPO / "srbench" / "methods" / "shipped" / "johnson_x4_feature.safetensors"
 
 
 def _retrained(path: Path, out: Path, **changes: object) -> Path:

@@ -18,8 +18,8 @@ from srbench.store import ResultStore
 from srbench.testing.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-PIXEL = REPO / "baselines" / "johnson_x4_pixel" / "model.safetensors"
-FEATURE = REPO / "baselines" / "johnson_x4_feature" / "model.safetensors"
+PIXEL = REPO / "srbench" / "methods" / "shipped" / "johnson_x4_pixel.safetensors"
+FEATURE = REPO / "srbench" / "methods" / "shipped" / "johnson_x4_feature.safetensors"
 FAST = ["--metric", "psnr", "--metric", "ssim", "--no-progress"]
 
 

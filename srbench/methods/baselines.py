@@ -1,9 +1,11 @@
-"""The shipped baseline models (``baselines/<run>/model.safetensors``) as named methods.
+"""The shipped baseline models as named methods, from weights installed with the package.
 
 ``johnson-x4-pixel``, ``johnson-x4-feature``, ``johnson-x8-pixel``, ``johnson-x8-feature`` (the paper's image
 transformation network with l_pixel / l_feat) and ``srcnn-x8`` (SRCNN trained by srbench, which the authors never
-released at x8). Each folder's ``MODEL_CARD.md`` states its reduced training budget. The folder is the
-repository's ``baselines/`` (next to the package in a source checkout), or ``$SRBENCH_BASELINES``.
+released at x8). Their weights are package data, one file per model in ``srbench/methods/shipped/<run>.safetensors``
+(about 7 MB in all), so they resolve in every install (a wheel as much as a source checkout); that folder is the
+only copy, written by ``scripts/make_baselines.py``. Each run's model card, logs and per-image scores are in the
+repository's ``baselines/<run>/``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pathlib import Path
 from srbench.errors import ConfigError
 from srbench.methods.base import METHODS, Method, weights_method
 
-BASELINES_ENV = "SRBENCH_BASELINES"
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
+"""The package-data folder of the shipped weights: ``<run>.safetensors`` (run ``johnson_x4_pixel`` is the method
+``johnson-x4-pixel``)."""
 
 SHIPPED: dict[str, str] = {
     "johnson-x4-pixel": "johnson_x4_pixel",
@@ -25,24 +29,19 @@ SHIPPED: dict[str, str] = {
     "johnson-x8-feature": "johnson_x8_feature",
     "srcnn-x8": "srcnn_x8",
 }
+"""Registered method name -> run name (the weights file's stem and the ``baselines/`` folder)."""
 
 
-def baselines_root() -> Path:
-    """``$SRBENCH_BASELINES``, else ``<source checkout>/baselines``."""
-    env = os.environ.get(BASELINES_ENV)
-    return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "baselines"
+def shipped_weights(name: str) -> Path:
+    """The installed weights file of the shipped method ``name`` (which need not exist in a broken install)."""
+    return SHIPPED_DIR / f"{SHIPPED[name]}.safetensors"
 
 
 @functools.cache
-def _shipped_hashes(root: Path) -> dict[str, str]:
+def _shipped_hashes() -> dict[str, str]:
     from srbench.models.weights import file_sha256
 
-    out = {}
-    for name, folder in SHIPPED.items():
-        path = root / folder / "model.safetensors"
-        if path.is_file():
-            out[file_sha256(path)] = name
-    return out
+    return {file_sha256(shipped_weights(name)): name for name in SHIPPED if shipped_weights(name).is_file()}
 
 
 def shipped_name(path: str | os.PathLike[str]) -> str | None:
@@ -52,23 +51,23 @@ def shipped_name(path: str | os.PathLike[str]) -> str | None:
     p = Path(path)
     if not p.is_file():
         return None
-    return _shipped_hashes(baselines_root()).get(file_sha256(p))
+    return _shipped_hashes().get(file_sha256(p))
 
 
-def _factory(name: str, folder: str) -> Callable[[], Method]:
+def _factory(name: str, run: str) -> Callable[[], Method]:
     def make() -> Method:
-        path = baselines_root() / folder / "model.safetensors"
+        path = shipped_weights(name)
         if not path.is_file():
             raise ConfigError(
-                f"method {name} needs {path}; run from a source checkout of srbench or set ${BASELINES_ENV} to its "
-                "baselines/ folder"
+                f"method {name} needs {path}, which this install of srbench lacks; reinstall srbench "
+                "(pip install --force-reinstall srbench)"
             )
         method = weights_method(path, name)
-        method.description = f"shipped baseline, reduced training budget: baselines/{folder}/MODEL_CARD.md"
+        method.description = f"shipped baseline, reduced training budget: baselines/{run}/MODEL_CARD.md"
         return method
 
     return make
 
 
-for _name, _folder in SHIPPED.items():
-    METHODS.add(_name, _factory(_name, _folder))
+for _name, _run in SHIPPED.items():
+    METHODS.add(_name, _factory(_name, _run))

@@ -52,6 +52,28 @@ def test_garbage_bytes_with_png_suffix(tmp_path: Path) -> None:
     _assert_one_line_error(p, "cannot decode")
 
 
+def test_png_with_a_flipped_image_data_byte_is_refused(tmp_path: Path) -> None:
+    """A byte damaged inside the compressed image data (Pillow checks the zlib stream): one line, no array."""
+    good = tmp_path / "good.png"
+    Image.fromarray(_rgb(3, (40, 40))).save(good)
+    data = bytearray(good.read_bytes())
+    idat = data.index(b"IDAT")
+    data[idat + 4 + 100] ^= 0x10
+    bad = tmp_path / "flipped.png"
+    bad.write_bytes(bytes(data))
+    _assert_one_line_error(bad, "cannot decode")
+
+
+def test_read_image_is_pillows_array_for_every_shared_hr_png(shared_datasets: Path) -> None:
+    """srbench has no decoder of its own: every HR PNG of Set5/Set14/BSD100 reads as Pillow's own array."""
+    files = sorted(f for d in ("set5", "set14", "bsd100") for f in (shared_datasets / d / "hr").glob("*.png"))
+    assert len(files) >= 119
+    for f in files:
+        with Image.open(f) as im:
+            ref = np.asarray(im.convert("L") if im.mode == "1" else im.convert("RGB") if im.mode == "P" else im)
+        assert_array_equal(read_image(f), ref, err_msg=str(f))
+
+
 def test_empty_file(tmp_path: Path) -> None:
     p = tmp_path / "empty.png"
     p.write_bytes(b"")
