@@ -31,7 +31,15 @@ def test_ctrl_c_in_eval_exits_within_2_s_and_keeps_finished_groups(tmp_path: Pat
     cmd = [sys.executable, "-m", "srbench.cli", "eval", "-d", str(small), "-d", str(big), "-m", "bicubic",
            "--metric", "fsim", "--metric", "vif", "--workers", "2", "--batch", "8", "--no-store", "--no-progress",
            "-o", str(out)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    # the default SIGINT disposition in the child: under pytest-xdist the workers ignore SIGINT, and a Python
+    # started with SIGINT ignored never raises KeyboardInterrupt
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 120
         while not out.exists():  # the small dataset's group is written: the big one is being scored
