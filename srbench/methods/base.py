@@ -143,15 +143,27 @@ def distinct_methods(methods: Sequence[Method]) -> list[Method]:
 
 def canonical_method_name(name: str) -> str:
     """The one name a method's results are stored and shown under: registered names in lower case, aliases
-    resolved (``srcnn`` -> ``srcnn-955-imagenet-x4``); any other name unchanged."""
-    return METHODS.canonical(name)
+    resolved (``srcnn`` -> ``srcnn-955-imagenet-x4``, also before a post-process suffix: ``srcnn+histmatch``);
+    any other name unchanged."""
+    from srbench.methods.postprocessed import split_postprocess
+
+    base, post = split_postprocess(name)
+    return METHODS.canonical(base) + (f"+{post}" if post else "")
 
 
 def resolve_method(spec: str) -> Method:
     """A registered method name or alias, a weights file, ``NAME=PATH`` (a weights file under an explicit name),
-    or ``sr-dir:PATH`` for a folder of SR outputs."""
+    or ``sr-dir:PATH`` for a folder of SR outputs; any of them followed by ``+histmatch`` (the output histogram-
+    matched to the LR input, :mod:`srbench.methods.postprocessed`)."""
+    from srbench.methods.postprocessed import PostProcessed, split_postprocess
     from srbench.methods.srdir import SrDirMethod
 
+    base, post = split_postprocess(spec)
+    if post is not None:
+        inner = resolve_method(base)
+        if not inner.consumes_lr:
+            raise ConfigError(f"-m {spec}: {base} does not compute from the LR input; use --histmatch rgb instead")
+        return PostProcessed(inner, post)
     if spec.startswith("sr-dir:"):
         return SrDirMethod(Path(spec[len("sr-dir:") :]))
     name, sep, path = spec.partition("=")
