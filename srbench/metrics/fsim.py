@@ -412,7 +412,8 @@ def box_downsample(x: Tensor, factor: int) -> Tensor:
 
 def _pool(x: Tensor, variant: Variant) -> Tensor:
     """Both pooling rules on ``(M, H, W)`` float64 images."""
-    factor = downsample_factor(*x.shape[-2:], variant=variant.name)
+    h, w = x.shape[-2:]
+    factor = downsample_factor(h, w, variant.name)
     if factor == 1:
         return x
     if variant.pooling == "matlab":

@@ -254,6 +254,10 @@ def test_median_is_matlabs_mean_of_the_two_middle_values() -> None:
         values = torch.rand(2, 3, n, generator=gen, dtype=torch.float32)
         expected = torch.from_numpy(np.median(values.double().numpy(), axis=-1))
         assert torch.equal(fsim_module._median(values), expected)
+        # the rule used off-CPU: the mean of kthvalue k = (n + 1) // 2 and k = n // 2 + 1, in float64
+        low = values.kthvalue((n - 1) // 2 + 1, dim=-1).values.double()
+        high = values.kthvalue(n // 2 + 1, dim=-1).values.double()
+        assert torch.equal((low + high) / 2, expected)
 
 
 def test_whole_batch_path_and_torch_fft_backend_agree_with_the_cpu_default(
