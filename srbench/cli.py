@@ -133,7 +133,11 @@ def eval_cmd(
     ] = None,
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", help="psnr, ssim, fsim, vif (default: these four), lpips, dists (RGB, VGG-based)."),
+        typer.Option(
+            "--metric",
+            help="psnr, ssim, fsim, vif (default: these four); psnr-rgb, fsim-piq, fsimc, vif-wavelet, lpips, dists "
+            "(`srbench metrics`).",
+        ),
     ] = None,
     protocol: Annotated[str, typer.Option(help="Protocol preset (see `srbench protocols`).")] = "standard",
     degradation: Annotated[str | None, typer.Option(help="Override: bicubic or blur-bicubic.")] = None,

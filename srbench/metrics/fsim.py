@@ -664,7 +664,7 @@ METRICS.add(
     "fsim-piq",
     MetricSpec(
         name="fsim-piq",
-        label="FSIM, piq pooling (Y)",
+        label="FSIM-piq (Y)",
         higher_is_better=True,
         fn=fsim_piq,
         settings={

@@ -180,7 +180,7 @@ METRICS.add(
     "vif-wavelet",
     MetricSpec(
         name="vif-wavelet",
-        label="VIF, wavelet domain (Y)",
+        label="VIF wavelet (Y)",
         higher_is_better=True,
         fn=vif_wavelet,
         settings={
