@@ -1,4 +1,5 @@
-"""Gray FSIM: equality with ``piq.fsim(chromatic=False)``, its properties, the filter cache, transposition.
+"""Gray FSIM: ``variant="piq"`` (``fsim-piq``) equals ``piq.fsim(chromatic=False)``; properties of both variants,
+the filter cache, transposition. (``fsim`` against ``FeatureSIM.m`` itself: ``test_featuresim.py``.)
 
 piq's own regression value (goldhill vs its JPEG, 0.89691) needs images that are not available offline, so the
 independent checks here are properties: identity gives 1, blur lowers the score monotonically, the score is
