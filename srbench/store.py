@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from srbench.errors import DataError
-from srbench.evaluate.results import ID_COLUMNS, KEY_COLUMNS, GroupKey, write_results_atomic
+from srbench.evaluate.results import ID_COLUMNS, KEY_COLUMNS, GroupKey, redefined_metrics, write_results_atomic
 
 STORE_ENV = "SRBENCH_STORE"
 _STR_COLUMNS = {"image": str, "method_key": str, "protocol_key": str, "dataset_checksum": str, "method": str}
@@ -99,7 +99,7 @@ class ResultStore:
             return None
         if set(df["image"]) != set(image_ids) or len(df) != len(image_ids):
             return None
-        if df[list(metrics)].isna().any().any():
+        if df[list(metrics)].isna().any().any() or redefined_metrics(df, metrics):
             return None
         return df
 

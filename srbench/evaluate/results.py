@@ -7,6 +7,7 @@ skips every group whose rows are complete for the requested metrics.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,6 +65,27 @@ def write_results_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> None
         df.to_csv(fh, index=False, float_format="%.17g")
 
 
+def redefined_metrics(rows: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
+    """The requested metrics whose settings recorded in ``rows`` (``metric_settings``) differ from the metric now
+    registered under that name: values computed under another definition of the name, never to be reused.
+    A metric without recorded settings is not judged here."""
+    from srbench.metrics import METRICS
+
+    if "metric_settings" not in rows.columns or rows.empty:
+        return []
+    recorded: dict[str, object] = {}
+    for text in rows["metric_settings"].dropna().astype(str).unique():
+        try:
+            recorded.update(json.loads(text))
+        except ValueError:
+            return list(metrics)  # unreadable: nothing can be vouched for
+    return [
+        m
+        for m in metrics
+        if m in recorded and m in METRICS and recorded[m] != json.loads(json.dumps(dict(METRICS.get(m).settings)))
+    ]
+
+
 class ResultTable:
     """In-memory result rows bound to an optional CSV file that is rewritten atomically on every change."""
 
@@ -81,7 +103,7 @@ class ResultTable:
         rows = self.df[key.mask(self.df)]
         if set(rows["image"].astype(str)) != set(image_ids) or len(rows) != len(image_ids):
             return None
-        if rows[list(metrics)].isna().any().any():
+        if rows[list(metrics)].isna().any().any() or redefined_metrics(rows, metrics):
             return None
         return rows.copy()
 

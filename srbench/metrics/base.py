@@ -4,7 +4,8 @@ A metric is a pure function ``fn(sr, hr) -> scores`` over a batch:
 
 * ``sr`` and ``hr``: tensors of shape ``(N, 1, H, W)``, any floating dtype (float64 recommended), any device,
   holding luminance values in ``[0, 255]`` (already shaved, already rounded as the protocol says); metrics
-  registered with ``space="rgb"`` (LPIPS, DISTS) take ``(N, 3, H, W)`` RGB in ``[0, 255]`` instead.
+  registered with ``space="rgb"`` (``psnr-rgb``, ``fsimc``, LPIPS, DISTS) take ``(N, 3, H, W)`` RGB in
+  ``[0, 255]`` instead (``(N, 1, H, W)`` for a grayscale image).
 * returns a float64 tensor of shape ``(N,)`` with one score per image, on the input device.
 
 Each metric module registers a :class:`MetricSpec` in :data:`METRICS`; ``settings`` holds every knob that
@@ -37,8 +38,9 @@ class MetricSpec:
         min_size: smallest height/width (after shave) the metric accepts.
         decimals: digits printed in tables (PSNR 2, SSIM 4 as in the literature).
         space: what ``fn`` is fed. ``"y"``: ``(N, 1, H, W)`` luminance in ``[0, 255]`` (PSNR, SSIM, FSIM, VIF);
-            ``"rgb"``: ``(N, 3, H, W)`` RGB in ``[0, 255]``, channel order R, G, B (LPIPS, DISTS). Both shaved
-            and rounded alike; the caller converts, the metric never guesses.
+            ``"rgb"``: ``(N, 3, H, W)`` RGB in ``[0, 255]``, channel order R, G, B
+            (psnr-rgb, FSIMc, LPIPS, DISTS). Both shaved and rounded alike; the caller converts, the metric never
+            guesses.
     """
 
     name: str

@@ -68,3 +68,32 @@ def _weights_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """LPIPS / DISTS load VGG-16 through ``$SRBENCH_WEIGHTS``: tests using ``shared_weights`` get it pointed there."""
     if "shared_weights" in request.fixturenames:
         monkeypatch.setenv("SRBENCH_WEIGHTS", str(request.getfixturevalue("shared_weights")))
+
+
+CALIBRA_IMAGES = ("I03", "I04", "I06", "I08", "I19")
+
+
+@pytest.fixture(scope="session")
+def iqa_calibra() -> Path:
+    """IQA-PyTorch's ResultsCalibra folder (``ref_dir/``, ``dist_dir/``: five 512x384 TID2013 pairs as BMP).
+
+    They ship only in the pyiqa 0.1.16 sdist (``.ci/run`` fetches it into ``.ci-cache/``); ``$SRBENCH_IQA_CALIBRA``
+    points at it, else ``<data root>/../reference/iqa_calibra``. Skips when absent.
+    """
+    import os
+
+    env = os.environ.get("SRBENCH_IQA_CALIBRA")
+    data = os.environ.get("SRBENCH_DATA")
+    root = Path(env).expanduser() if env else Path(data or ".").expanduser().parent / "reference" / "iqa_calibra"
+    if not all((root / d / f"{n}.bmp").is_file() for d in ("ref_dir", "dist_dir") for n in CALIBRA_IMAGES):
+        pytest.skip("needs IQA-PyTorch's ResultsCalibra images (pyiqa 0.1.16 sdist); set SRBENCH_IQA_CALIBRA")
+    return root
+
+
+@pytest.fixture(scope="session")
+def astronaut_gray_pair() -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sr, hr)``: a 130 x 150 gray crop of astronaut (BT.601-ish luma, rounded) blurred, as ``(1, 1, H, W)``."""
+    rgb = np.asarray(skimage.data.astronaut(), dtype=np.float64)[40:170, 180:330]
+    hr = np.round(rgb @ np.array([0.299, 0.587, 0.114]))
+    sr = np.clip(np.round(gaussian_filter(hr, 1.2, mode="reflect")), 0, 255)
+    return torch.from_numpy(sr)[None, None], torch.from_numpy(hr)[None, None]

@@ -1,4 +1,5 @@
-"""Gray FSIM: equality with ``piq.fsim(chromatic=False)``, its properties, the filter cache, transposition.
+"""Gray FSIM: ``variant="piq"`` (``fsim-piq``) equals ``piq.fsim(chromatic=False)``; properties of both variants,
+the filter cache, transposition. (``fsim`` against ``FeatureSIM.m`` itself: ``test_featuresim.py``.)
 
 piq's own regression value (goldhill vs its JPEG, 0.89691) needs images that are not available offline, so the
 independent checks here are properties: identity gives 1, blur lowers the score monotonically, the score is
@@ -96,8 +97,8 @@ def test_equals_piq_gray_fsim_on_distorted_natural_images(
     x, y = _t(sr), _t(hr)
     expected = _piq(x, y)
     assert 0.5 < expected.item() < 1.0  # a real distortion, not a degenerate case
-    got32 = fsim(x, y)
-    got64 = fsim(x, y, compute_dtype=torch.float64)
+    got32 = fsim(x, y, variant="piq")
+    got64 = fsim(x, y, variant="piq", compute_dtype=torch.float64)
     assert got32.dtype == torch.float64 and got32.shape == (1,)
     assert (got32 - expected).abs().max().item() <= PIQ_TOL_F32
     assert (got64 - expected).abs().max().item() <= PIQ_TOL_F64
@@ -108,13 +109,13 @@ def test_equals_piq_per_image_on_a_batch(camera: np.ndarray, astronaut_y: np.nda
     srs = [_blur(hrs[0], 1.0), _jpeg(hrs[1], 15), _noise(hrs[2], 12.0, seed=3)]
     x, y = _t(*srs), _t(*hrs)
     expected = _piq(x, y)
-    got = fsim(x, y)
+    got = fsim(x, y, variant="piq")
     assert got.shape == (3,)
     assert (got - expected).abs().max().item() <= PIQ_TOL_F32
     # neither the chunking (here one pair per chunk) nor the batch changes a value on CPU
-    assert torch.equal(fsim(x, y, max_chunk_bytes=1), got)
-    assert torch.equal(fsim(x[1:2], y[1:2]), got[1:2])
-    assert (fsim(x, y, compute_dtype=torch.float64) - expected).abs().max().item() <= PIQ_TOL_F64
+    assert torch.equal(fsim(x, y, variant="piq", max_chunk_bytes=1), got)
+    assert torch.equal(fsim(x[1:2], y[1:2], variant="piq"), got[1:2])
+    assert (fsim(x, y, variant="piq", compute_dtype=torch.float64) - expected).abs().max().item() <= PIQ_TOL_F64
 
 
 def test_data_range_rescales_like_piq(camera: np.ndarray) -> None:
@@ -197,17 +198,17 @@ def test_transposition_with_an_even_side_matches_piq_and_moves_the_score_below_1
     sr = _blur(hr, 1.5)
     assert downsample_factor(*hr.shape) == 2
     x, y = _t(sr), _t(hr)
-    straight = fsim(x, y, compute_dtype=torch.float64)
-    transposed = fsim(_transpose(x), _transpose(y), compute_dtype=torch.float64)
+    straight = fsim(x, y, variant="piq", compute_dtype=torch.float64)
+    transposed = fsim(_transpose(x), _transpose(y), variant="piq", compute_dtype=torch.float64)
     assert (transposed - _piq(_transpose(x), _transpose(y))).abs().item() <= PIQ_TOL_F64
     assert (straight - transposed).abs().item() <= 1e-5
 
 
-def test_downsampling_factor_follows_python_round() -> None:
-    assert downsample_factor(383, 1000) == 1
-    assert downsample_factor(384, 500) == 2  # round(1.5) = 2
-    assert downsample_factor(640, 700) == 2  # round(2.5) = 2 (half to even)
-    assert downsample_factor(1000, 900) == 4
+def test_piq_downsampling_factor_follows_python_round() -> None:
+    assert downsample_factor(383, 1000, "piq") == 1
+    assert downsample_factor(384, 500, "piq") == 2  # round(1.5) = 2
+    assert downsample_factor(640, 700, "piq") == 2  # round(2.5) = 2 (half to even)
+    assert downsample_factor(1000, 900, "piq") == 4
 
 
 def test_rejects_bad_input() -> None:
@@ -229,7 +230,8 @@ def test_class_and_registry_entry() -> None:
     assert spec.higher_is_better and spec.decimals == 4 and spec.min_size == fsim_module.MIN_SIZE
     for key in ("scales", "orientations", "min_length", "mult", "sigma_f", "delta_theta", "k", "T1", "T2"):
         assert key in spec.settings
-    assert spec.settings["median"] == "lower middle (torch.median, as piq)"
+    assert spec.settings["median"] == "MATLAB median (mean of the two middle values)"
+    assert METRICS.get("fsim-piq").settings["median"] == "lower middle (torch.median, as piq)"
     metric = FSIM(compute_dtype=torch.float64)
     assert metric.settings["compute_dtype"] == "float64"
     x = torch.linspace(0, 255, 64 * 80, dtype=torch.float64).reshape(1, 1, 64, 80)
@@ -245,6 +247,18 @@ def test_lower_median_matches_torch_median_for_odd_and_even_counts() -> None:
         assert torch.equal(fsim_module._lower_median(values), expected)
         # the rule used off-CPU: kthvalue with k = (n + 1) // 2
         assert torch.equal(values.kthvalue((n + 1) // 2, dim=-1).values, expected)
+
+
+def test_median_is_matlabs_mean_of_the_two_middle_values() -> None:
+    gen = torch.Generator().manual_seed(5)
+    for n in (7, 8, 1001, 1000):
+        values = torch.rand(2, 3, n, generator=gen, dtype=torch.float32)
+        expected = torch.from_numpy(np.median(values.double().numpy(), axis=-1))
+        assert torch.equal(fsim_module._median(values), expected)
+        # the rule used off-CPU: the mean of kthvalue k = (n + 1) // 2 and k = n // 2 + 1, in float64
+        low = values.kthvalue((n - 1) // 2 + 1, dim=-1).values.double()
+        high = values.kthvalue(n // 2 + 1, dim=-1).values.double()
+        assert torch.equal((low + high) / 2, expected)
 
 
 def test_whole_batch_path_and_torch_fft_backend_agree_with_the_cpu_default(
@@ -273,5 +287,5 @@ def test_equals_piq_with_large_flat_regions(camera: np.ndarray) -> None:
     sr = _noise(hr, 3.0, seed=9)
     x, y = _t(sr, _blur(hr, 1.0)), _t(hr, hr)
     expected = _piq(x, y)
-    assert (fsim(x, y) - expected).abs().max().item() <= PIQ_TOL_F32
-    assert (fsim(x, y, compute_dtype=torch.float64) - expected).abs().max().item() <= PIQ_TOL_F64
+    assert (fsim(x, y, variant="piq") - expected).abs().max().item() <= PIQ_TOL_F32
+    assert (fsim(x, y, variant="piq", compute_dtype=torch.float64) - expected).abs().max().item() <= PIQ_TOL_F64

@@ -1,4 +1,5 @@
-"""LPIPS / DISTS through ``evaluate`` equal the metric on the RGB image ``srbench upscale`` writes (shaved alike).
+"""LPIPS / DISTS / psnr-rgb / FSIMc through ``evaluate`` equal the metric on the RGB image ``srbench upscale``
+writes (shaved alike).
 
 (With the protocol's float luminance, so that a luminance method sees the same LR Y in both; under the
 default rounded Y the RGB image is built from the SR Y that is scored.) The second path is independent of the
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from skimage import data
+from skimage.metrics import peak_signal_noise_ratio
 
 from srbench.data.datasets import resolve_dataset
 from srbench.data.imageio import write_image
@@ -21,6 +23,7 @@ from srbench.evaluate import evaluate
 from srbench.inference.upscale import upscale_image
 from srbench.methods import resolve_method
 from srbench.metrics.dists import dists
+from srbench.metrics.fsim import fsimc
 from srbench.metrics.lpips import lpips
 from srbench.protocol.imresize import imresize
 from srbench.protocol.record import get_protocol
@@ -52,7 +55,7 @@ def test_rgb_metrics_in_evaluate_match_the_upscaled_image(
         [resolve_dataset(str(hr_dir), None)],
         [method],
         [SCALE],
-        ["psnr", "lpips", "dists"],
+        ["psnr", "lpips", "dists", "psnr-rgb", "fsimc"],
         protocol=protocol,
         lr_dir=str(lr_dir),
     ).rows
@@ -64,6 +67,11 @@ def test_rgb_metrics_in_evaluate_match_the_upscaled_image(
     assert rows["lpips"].item() == pytest.approx(want_lpips, abs=1e-6)
     assert rows["dists"].item() == pytest.approx(want_dists, abs=1e-6)
     assert 0.0 < want_lpips < 1.0 and 0.0 < want_dists < 1.0
+    # psnr-rgb: scikit-image's PSNR over the three channels of the same shaved 8-bit images
+    want_psnr_rgb = peak_signal_noise_ratio(hr[b:-b, b:-b], sr[b:-b, b:-b].astype(np.uint8), data_range=255)
+    assert rows["psnr-rgb"].item() == pytest.approx(want_psnr_rgb, abs=1e-9)
+    assert rows["psnr-rgb"].item() < rows["psnr"].item()  # RGB PSNR is below the Y PSNR
+    assert rows["fsimc"].item() == pytest.approx(float(fsimc(to_t(sr).double(), to_t(hr).double())[0]), abs=1e-12)
 
 
 def test_grayscale_and_colour_images_of_one_shape_are_scored_apart(
@@ -74,7 +82,11 @@ def test_grayscale_and_colour_images_of_one_shape_are_scored_apart(
     write_image(tmp_path / "colour.png", data.chelsea()[40:136, 100:212])
     protocol = get_protocol("standard").replace(y_rounding="float")
     rows = evaluate(
-        [resolve_dataset(str(tmp_path), None)], [resolve_method("bicubic")], [SCALE], ["lpips"], protocol=protocol
+        [resolve_dataset(str(tmp_path), None)],
+        [resolve_method("bicubic")],
+        [SCALE],
+        ["lpips", "fsim", "fsimc", "psnr", "psnr-rgb"],
+        protocol=protocol,
     ).rows.set_index("image")
     gray_hr = data.camera()[100:196, 100:212]
     lr = imresize(torch.from_numpy(gray_hr.astype(np.float64))[None, None] / 255.0, 1 / SCALE, kernel="cubic")
@@ -84,3 +96,7 @@ def test_grayscale_and_colour_images_of_one_shape_are_scored_apart(
     rep3 = lambda a: torch.from_numpy(np.repeat(a[None, b:-b, b:-b], 3, 0).astype(np.float32))[None]  # noqa: E731
     assert rows.at["gray", "lpips"] == pytest.approx(float(lpips(rep3(sr_u8), rep3(gray_hr))[0]), abs=1e-6)
     assert np.isfinite(rows.at["colour", "lpips"])
+    # a grayscale image's RGB metrics see its one channel: psnr-rgb = psnr, fsimc = fsim (FeatureSIM.m: I = Q = 1)
+    assert rows.at["gray", "psnr-rgb"] == pytest.approx(rows.at["gray", "psnr"], abs=1e-9)
+    assert rows.at["gray", "fsimc"] == pytest.approx(rows.at["gray", "fsim"], abs=1e-12)
+    assert rows.at["colour", "fsimc"] != rows.at["colour", "fsim"]
