@@ -258,6 +258,29 @@ def chart(analysis: Analysis, path: str | Path) -> Path:
     return Path(path)
 
 
+#: column headers of the method-pair table for people (terminal, Markdown, LaTeX, HTML); CSV keeps the raw names
+PAIR_HEADERS: dict[str, str] = {
+    "method_a": "A",
+    "method_b": "B",
+    "images": "images",
+    "ties": "ties",
+    "majority_a": "images A won",
+    "share_a": "share A",
+    "wilson_low": "95% CI low (Wilson)",
+    "wilson_high": "95% CI high (Wilson)",
+    "binom_p": "p (binomial, two-sided)",
+    "votes": "votes",
+    "vote_share_a": "vote share A",
+    "boot_low": "95% CI low (bootstrap)",
+    "boot_high": "95% CI high (bootstrap)",
+}
+
+
+def readable_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The method-pair table with :data:`PAIR_HEADERS` as column names (for display; values unchanged)."""
+    return pairs.rename(columns=PAIR_HEADERS)
+
+
 def write_analysis(analysis: Analysis, folder: str | Path, fmt: str = "markdown") -> list[Path]:
     """Write every table in ``fmt`` (markdown, latex, csv, html), ``summary.json`` and ``chart.png``."""
     from srbench.report.formats import render_table
@@ -275,7 +298,8 @@ def write_analysis(analysis: Analysis, folder: str | Path, fmt: str = "markdown"
         ("majority", analysis.majority),
     ):
         p = out / f"{name}.{ext[fmt]}"
-        text = df.to_csv(index=False) if fmt == "csv" else render_table(df, fmt)
+        shown = readable_pairs(df) if name.startswith("pairs") else df
+        text = df.to_csv(index=False) if fmt == "csv" else render_table(shown, fmt)
         with atomic_path(p) as tmp:
             tmp.write_text(text, encoding="utf-8")
         written.append(p)

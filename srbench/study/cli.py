@@ -449,7 +449,7 @@ def analyze_cmd(
 ) -> None:
     """QC by the declared rules, majority per image pair, Wilson CI, binomial test, Bradley-Terry, agreement."""
     from srbench.report.formats import render_table
-    from srbench.study.analyze import analyze_votes, write_analysis
+    from srbench.study.analyze import analyze_votes, readable_pairs, write_analysis
     from srbench.study.create import load_plan
     from srbench.study.ingest import read_votes
     from srbench.study.spec import load_spec
@@ -461,9 +461,9 @@ def analyze_cmd(
     result = analyze_votes(table, spec.labels, spec.qc, expected, bootstrap, seed)
     paths = write_analysis(result, output or folder / "analysis", fmt)
     out.print("with the declared exclusions:", markup=False, highlight=False)
-    out.print(render_table(result.pairs, "rich"), markup=False, highlight=False)
+    out.print(render_table(readable_pairs(result.pairs), "rich"), markup=False, highlight=False)
     out.print("without exclusions (every worker):", markup=False, highlight=False)
-    out.print(render_table(result.pairs_all_workers, "rich"), markup=False, highlight=False)
+    out.print(render_table(readable_pairs(result.pairs_all_workers), "rich"), markup=False, highlight=False)
     excluded = result.workers[result.workers["excluded"]]
     for r in excluded.itertuples():
         err.print(f"excluded {r.worker_id}: {r.reason}", markup=False, highlight=False)

@@ -38,6 +38,10 @@ def test_create_simulate_analyze_export_through_the_cli(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["study", "analyze", str(folder), "--format", "latex", "--bootstrap", "200"])
     assert r.exit_code == 0, r.output
+    printed = " ".join(r.output.split())
+    assert "wilson_low" not in printed and "binom_p" not in printed  # headers for people, not column names
+    assert "Wilson" in printed and "binomial" in printed
+    assert "95\\% CI low (Wilson)" in (folder / "analysis" / "pairs.tex").read_text()
     files = {p.name for p in (folder / "analysis").iterdir()}
     assert {"pairs.tex", "bradley_terry.tex", "workers.tex", "summary.json", "chart.png"} <= files
     assert (folder / "analysis" / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
