@@ -39,7 +39,8 @@ def main() -> None:
     for f, df in zip(files, groups, strict=True):
         fresh = rows[(rows["dataset"] == df["dataset"].iloc[0]) & (rows["method"] == df["method"].iloc[0])]
         if not (fresh["method_key"] == df["method_key"].iloc[0]).all():
-            raise SystemExit(f"{f}: the method's key changed since it was stored; re-run srbench eval instead")
+            print(f"{f}: skipped, the method's key changed since it was stored; re-run srbench eval for it instead")
+            continue
         values = fresh.set_index("image")[args.metric]
         old = df[args.metric].copy() if args.metric in df.columns else None
         df[args.metric] = df["image"].astype(str).map(values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import torch
 
 from srbench.errors import ConfigError
 from srbench.methods import resolve_method
-from srbench.methods.base import canonical_method_name, distinct_methods, weights_name
+from srbench.methods.base import canonical_method_name, distinct_methods, weights_method, weights_name
 from srbench.models.weights import file_sha256, load_weights, read_metadata, save_weights
 from srbench.protocol.record import PROTOCOLS, Protocol, protocol_from_name, protocol_label
 from srbench.registry import Registry
@@ -101,3 +102,12 @@ def test_protocol_names_are_distinct_for_distinct_keys_and_keys_are_accepted() -
     assert protocol_from_name(PROTOCOLS["rcan"].key()) == PROTOCOLS["rcan"]
     with pytest.raises(ConfigError, match="cannot rebuild"):
         protocol_from_name("standard+lr-dir")
+
+
+@pytest.mark.parametrize("run", ["srcnn_x8", "johnson_x4_pixel"])
+def test_a_weights_files_key_does_not_depend_on_its_file_name(run: str, tmp_path: Path) -> None:
+    """Identity is what a file computes: a renamed or moved copy keeps the key (the shipped weights were moved once)."""
+    original = REPO / "srbench" / "methods" / "shipped" / f"{run}.safetensors"
+    copy = tmp_path / "renamed.safetensors"
+    shutil.copyfile(original, copy)
+    assert weights_method(copy, "x").key() == weights_method(original, "x").key()

@@ -122,7 +122,9 @@ class SRCNNMethod(Method):
         model.load_state_dict({k: v.to(torch.float64) for k, v in state.items()}, strict=True)
         sha = file_sha256(p)
         name = name or weights_name(meta, p)
-        return cls(model, int(meta["scale"]), name, p.stem, sha, dtype, {"metadata": meta})
+        # the identity is the weights' sha256 and metadata, never the file's name (renaming or moving a file, as the
+        # shipped weights were moved into the package, must not change its results' key)
+        return cls(model, int(meta["scale"]), name, "srbench-weights", sha, dtype, {"metadata": meta})
 
     # --- the Method interface ---------------------------------------------------------------------------
 
