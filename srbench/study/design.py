@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from srbench.errors import ConfigError, DataError
 from srbench.study.display import DisplayPolicy
 from srbench.study.qc import QcPolicy
+from srbench.study.validation import validated
 
 DESIGN_VERSION: Literal[1] = 1
 Platform = Literal["web", "mturk", "prolific"]
@@ -131,19 +132,6 @@ class StudyDesign(_Model):
     def production(self) -> bool:
         """True when anonymous ``web`` workers are refused (every worker arrives with a platform identity)."""
         return "web" not in self.platforms
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def validated(model: type[M], data: Any, source: str) -> M:
-    """``model.model_validate(data)``, with the first problem as a one-line ``ConfigError`` naming ``source``."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise ConfigError(f"{source}: {where}: {first['msg']}; fix the study spec") from None
 
 
 def load_design(path: str | Path) -> StudyDesign:

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from srbench.errors import ConfigError, DataError
+from srbench.errors import DataError
 
 # CSS pixels the page spends around images (kept equal to web/index.html): body margin, gap between columns,
 # border + padding of a candidate frame, the text rows above the images (progress + labels).
@@ -67,12 +67,9 @@ class DisplayPolicy(BaseModel):
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DisplayPolicy:
         """Validate a spec's ``display`` object; one-line :class:`ConfigError` naming the bad field."""
-        try:
-            return cls.model_validate(d)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "display"
-            raise ConfigError(f"display policy {where}: {first['msg']}; fix the study spec's display section") from None
+        from srbench.study.validation import validated
+
+        return validated(cls, d, "display policy", "fix the study spec's display section")
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump()

@@ -34,7 +34,6 @@ from typing import Annotated
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from srbench.errors import ConfigError
 from srbench.study.plan import PAIR, REPEAT, SENTINEL
 
 QC_COLUMNS = [
@@ -84,14 +83,9 @@ class QcPolicy(BaseModel):
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> QcPolicy:
         """Validate a spec's ``qc`` object; one-line :class:`ConfigError` naming the bad field."""
-        from pydantic import ValidationError
+        from srbench.study.validation import validated
 
-        try:
-            return cls.model_validate(d)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "qc"
-            raise ConfigError(f"QC rule {where}: {first['msg']}; fix the study spec's qc section") from None
+        return validated(cls, d, "QC rule", "fix the study spec's qc section")
 
     def to_dict(self) -> dict[str, object]:
         return self.model_dump()
