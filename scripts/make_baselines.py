@@ -144,8 +144,13 @@ def card(name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path) -> str:
         f"| training loss | first 50 iterations {first:.4g}, last 50 {last:.4g} | - |",
         "",
         f"Weights: `srbench/methods/shipped/{name}.safetensors` (installed with the package), sha256 `{sha}`. "
-        "Training log: `train_log.csv`; Set5 validation during "
-        "training: `validation.csv`; per-image scores: `eval.csv`.",
+        "Training log: `train_log.csv`; "
+        + (
+            "Set5 validation during training: `validation.csv`; "
+            if (run / "validation.csv").exists()
+            else "no validation during training (no `validation.csv`); "
+        )
+        + "per-image scores: `eval.csv`.",
         "",
         f"## Scores (x{scale}, Y channel, `standard` protocol: bicubic LR, shave = scale)",
         "",
