@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,17 +27,6 @@ from srbench.train.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 LOSS_COLUMNS = ["iteration", "loss", "pixel"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tiny tensors on 2 shared cores: one intra-op thread; no data root unless a test sets one."""
-    monkeypatch.delenv("SRBENCH_DATA", raising=False)
-    monkeypatch.delenv("WORLD_SIZE", raising=False)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _smooth(size: int, seed: int) -> np.ndarray:

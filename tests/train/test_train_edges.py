@@ -5,7 +5,6 @@ output option is ``--output/-o`` like everywhere else (``--out`` still works).""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +21,6 @@ from srbench.train.checkpoint import load_checkpoint
 
 TINY = ["--scale", "4", "--loss", "pixel", "--crop", "32", "--batch-size", "2", "--device", "cpu", "--val-every", "0"]
 TINY += ["--no-progress"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("SRBENCH_DATA", raising=False)
-    monkeypatch.delenv("WORLD_SIZE", raising=False)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
