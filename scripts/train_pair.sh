@@ -19,6 +19,9 @@ for ((n = chunk; n <= total; n += chunk)); do
     out="$runs/x${scale}_${loss}"
     args=(--output "$out" --iterations "$n" --no-progress --yes)
     if [ -f "$out/checkpoint.pt" ]; then
+      # a chunk this run has already finished (a resumed pair starts below its checkpoints) is skipped
+      done_its=$(python -c 'import sys, torch; print(torch.load(sys.argv[1], map_location="cpu", weights_only=False)["iteration"])' "$out/checkpoint.pt")
+      [ "$done_its" -ge "$n" ] && continue
       srbench train "${args[@]}" --resume
     else
       dargs=()
