@@ -20,6 +20,7 @@ The root is the ``--store`` option, else ``$SRBENCH_STORE``, else ``~/.local/sha
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -147,20 +148,46 @@ class ResultStore:
 
 
 def _merge_metrics(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """``new`` with, per image, metric columns that ``new`` lacks (or has as NaN) taken from ``old``."""
+    """``new`` with, per image, metric columns that ``new`` lacks (or has as NaN) taken from ``old``, together with
+    those metrics' recorded settings (``metric_settings``), so that a value never loses its definition."""
     from srbench.metrics import METRICS
 
     metric_cols = [m for m in METRICS.names() if m in old.columns]
     if not metric_cols:
         return new
-    old_m = old.set_index("image")[metric_cols]
+    old_by_image = old.set_index("image")
     out = new.copy()
+    taken: dict[str, set[str]] = {str(i): set() for i in out["image"]}
     for m in metric_cols:
-        prev = out["image"].map(old_m[m]) if m in old_m else None
-        if prev is None:
-            continue
+        prev = out["image"].map(old_by_image[m])
         if m not in out.columns:
             out[m] = prev
+            use_old = prev.notna()
         else:
-            out[m] = out[m].where(out[m].notna(), prev)
+            use_old = out[m].isna() & prev.notna()
+            out[m] = out[m].where(~use_old, prev)
+        for image in out.loc[use_old, "image"]:
+            taken[str(image)].add(m)
+    if "metric_settings" in old.columns and any(taken.values()):
+        old_settings = old_by_image["metric_settings"]
+        merged = []
+        for image, text in zip(out["image"], out.get("metric_settings", pd.Series([None] * len(out))), strict=True):
+            settings = _settings(text)
+            previous = _settings(old_settings.get(image))
+            for m in sorted(taken[str(image)]):
+                if m in previous and m not in settings:
+                    settings[m] = previous[m]
+            merged.append(json.dumps(settings, sort_keys=True) if settings else text)
+        out["metric_settings"] = merged
     return out
+
+
+def _settings(text: object) -> dict[str, object]:
+    """A ``metric_settings`` cell as a dict (empty for a missing or unreadable cell)."""
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

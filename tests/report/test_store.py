@@ -57,6 +57,31 @@ def test_metrics_not_recomputed_are_kept_when_a_group_is_rewritten(tmp_path: Pat
     assert np.array_equal(back["vif"].to_numpy(), g["vif"].to_numpy())
 
 
+def test_a_kept_metric_keeps_its_recorded_settings_when_a_group_is_rewritten(
+    tmp_path: Path, rows_factory: RowsFactory
+) -> None:
+    import json
+
+    store = ResultStore(tmp_path)
+    key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
+    first = g.drop(columns=["fsim", "vif"]).assign(
+        metric_settings=json.dumps({"psnr": {"peak": 255.0}, "ssim": {"K1": 0.01}}, sort_keys=True)
+    )
+    store.replace(key, first)
+    later = g.drop(columns=["psnr", "ssim"]).assign(
+        metric_settings=json.dumps({"fsim": {"T1": 0.85}, "vif": {"sigma_n_sq": 2.0}}, sort_keys=True)
+    )
+    store.replace(key, later)
+    back = store.rows()
+    for text in back["metric_settings"]:
+        assert json.loads(text) == {
+            "fsim": {"T1": 0.85},
+            "psnr": {"peak": 255.0},
+            "ssim": {"K1": 0.01},
+            "vif": {"sigma_n_sq": 2.0},
+        }
+
+
 def test_lookup_misses_when_an_image_or_metric_is_missing(tmp_path: Path, rows_factory: RowsFactory) -> None:
     store = ResultStore(tmp_path)
     key, g = _group(rows_factory({"a": 0.0}), "a", "set5")
