@@ -21,9 +21,16 @@ import pandas as pd
 
 from srbench.atomic import atomic_path
 from srbench.errors import ConfigError
+from srbench.report.budgets import PAPER_BUDGET, budget_notes, column_budgets
 from srbench.report.formats import render_table
 from srbench.report.leaderboard import leaderboard, means
-from srbench.report.paper import DEFAULT_ROLES, paper_table, published_vs_reproduced, supplementary_table
+from srbench.report.paper import (
+    DEFAULT_ROLES,
+    paper_table,
+    perceptual_table,
+    published_vs_reproduced,
+    supplementary_table,
+)
 from srbench.report.select import guard_protocols, latest_groups, prepare_rows, select_rows
 from srbench.store import ResultStore
 
@@ -42,7 +49,21 @@ def store_digest(store: ResultStore) -> str:
 
 
 def _metrics_in(rows: pd.DataFrame) -> list[str]:
-    return [m for m in (*CORE_METRICS, *EXTRA_METRICS) if m in rows.columns and rows[m].notna().all()]
+    return [
+        m for m in (*CORE_METRICS, *EXTRA_METRICS) if m in rows.columns and len(rows) and rows[m].notna().all()
+    ]
+
+
+def leaderboard_caveats(rows: pd.DataFrame) -> list[str]:
+    """The leaderboard's footnotes: each method's budget and post-process, as in the paper tables."""
+    methods = sorted(set(rows["method"].astype(str)))
+    notes = [f"{line}" for line in budget_notes(column_budgets(rows, {m: m for m in methods}), pairs=())]
+    if notes:
+        notes.append(
+            f"srbench's trained baselines are reduced-budget reproductions (the paper's: {PAPER_BUDGET}); "
+            "baselines/README.md has their model cards and training curves."
+        )
+    return notes
 
 
 def _write(path: Path, text: str) -> None:
@@ -76,8 +97,9 @@ def build_reports(
     md.append(f"Protocol `{proto['protocol_name']}` [{proto['protocol_key']}]; per-image rows in the store.")
     md.append("")
     for s in scales:
-        t = leaderboard(rows, metrics, s, title=f"x{s} (mean over images; best bold, second underlined)")
-        t.footnotes = list(notes)
+        at = rows[rows["scale"].astype(int) == s]
+        t = leaderboard(at, _metrics_in(at), s, title=f"x{s} (mean over images; best bold, second underlined)")
+        t.footnotes = [*notes, *leaderboard_caveats(at)]
         md += [render_table(t, "markdown"), ""]
         tex += [render_table(t, "latex"), ""]
     for name, text in (("leaderboard.md", "\n".join(md)), ("leaderboard.tex", "\n".join(tex))):
@@ -87,9 +109,13 @@ def build_reports(
     for s in (x for x in scales if x in DEFAULT_ROLES):
         md = [f"<!-- {stamp} -->", "", f"# Johnson et al. 2016, x{s}", ""]
         tex = [f"% {stamp}", "% needs \\usepackage{booktabs}", ""]
-        tables = [paper_table(rows, s), published_vs_reproduced(rows, s)]
-        if {"fsim", "vif"} <= set(metrics):
-            tables.append(supplementary_table(rows, s))
+        at = rows[rows["scale"].astype(int) == s]
+        at_metrics = set(_metrics_in(at))
+        tables = [paper_table(at, s), published_vs_reproduced(at, s)]
+        if {"fsim", "vif"} <= at_metrics:
+            tables.append(supplementary_table(at, s))
+        if {"lpips", "dists"} <= at_metrics:
+            tables.append(perceptual_table(at, s))
         for t in tables:
             md += [render_table(t, "markdown"), ""]
             tex += [render_table(t, "latex"), ""]
@@ -98,7 +124,8 @@ def build_reports(
             _write(path, text.rstrip("\n") + "\n")
             written.append(path)
 
-    tidy = means(rows, metrics).sort_values(["scale", "dataset", "method"], kind="stable")
+    anywhere = [m for m in (*CORE_METRICS, *EXTRA_METRICS) if m in rows.columns and rows[m].notna().any()]
+    tidy = means(rows, anywhere).sort_values(["scale", "dataset", "method"], kind="stable")
     path = out / "means.csv"
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         fh.write(f"# {stamp}\n")

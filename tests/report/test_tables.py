@@ -130,7 +130,12 @@ def test_unknown_names_list_what_the_store_holds(rows_factory: RowsFactory) -> N
 
 def _paper_rows(rows_factory: RowsFactory) -> pd.DataFrame:
     return rows_factory(
-        {"bicubic": 0.0, "johnson-x4-pixel": 0.5, "srcnn-955-imagenet-x4": 2.0, "johnson-x4-feature": -1.0}
+        {
+            "bicubic": 0.0,
+            "johnson-x4-pixel+histmatch": 0.5,
+            "srcnn-955-imagenet-x4": 2.0,
+            "johnson-x4-feature+histmatch": -1.0,
+        }
     )
 
 
@@ -138,7 +143,7 @@ def test_paper_table_cells_come_from_the_rows(rows_factory: RowsFactory) -> None
     rows = _paper_rows(rows_factory)
     t = paper_table(rows, 4)
     assert list(t.cells["Data"]) == ["Set5", "Set14", "BSD100", "Set5 baby", "Set14 comic"]
-    roles = {"Bicubic": "bicubic", "l_pixel": "johnson-x4-pixel", "SRCNN": "srcnn-955-imagenet-x4"}
+    roles = {"Bicubic": "bicubic", "l_pixel": "johnson-x4-pixel+histmatch", "SRCNN": "srcnn-955-imagenet-x4"}
     for role, method in roles.items():
         assert t.cells.at[1, f"{role} PSNR"] == f"{_mean(rows, method, 'set14', 'psnr'):.2f}"
         baby = rows[(rows["method"] == method) & (rows["image"] == "baby")]["ssim"].item()
@@ -158,9 +163,9 @@ def test_published_vs_reproduced_prints_paper_ours_and_difference(rows_factory: 
     for i, p in pub4.iterrows():
         method = {
             "Bicubic": "bicubic",
-            "l_pixel": "johnson-x4-pixel",
+            "l_pixel": "johnson-x4-pixel+histmatch",
             "SRCNN": "srcnn-955-imagenet-x4",
-            "l_feat": "johnson-x4-feature",
+            "l_feat": "johnson-x4-feature+histmatch",
         }[p["role"]]
         if p["image"]:
             ours = rows[(rows["method"] == method) & (rows["image"] == p["image"])]["psnr"].item()
@@ -177,7 +182,7 @@ def test_published_vs_reproduced_prints_paper_ours_and_difference(rows_factory: 
 
 
 def test_x8_paper_table_marks_the_unresolved_protocol(rows_factory: RowsFactory) -> None:
-    rows = rows_factory({"bicubic": 0.0, "johnson-x8-pixel": 1.0}, scale=8)
+    rows = rows_factory({"bicubic": 0.0, "johnson-x8-pixel+histmatch": 1.0}, scale=8)
     t = published_vs_reproduced(rows, 8)
     assert all(n == "1" for n in t.cells["Notes"])
     assert "x8 protocol is unresolved" in t.footnotes[0]
