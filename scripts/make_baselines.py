@@ -1,16 +1,20 @@
-"""Turn finished training runs into shipped baselines: weights, logs, per-image scores and a model card.
+"""Turn finished training runs into shipped baselines: weights, logs, per-image scores, a training curve, a card.
 
 Usage::
 
     SRBENCH_DATA=../shared/datasets SRBENCH_WEIGHTS=../shared/weights \\
-        python scripts/make_baselines.py runs/johnson_x4_pixel runs/johnson_x4_feature ... --out baselines
+        python scripts/make_baselines.py runs/johnson_x8_pixel runs/johnson_x8_feature --out baselines \\
+            --store reports/store
 
-For each run folder (``srbench train --out``) it copies ``model.safetensors`` to the package-data folder
+For each run folder (``srbench train --output``) it copies ``model.safetensors`` to the package-data folder
 ``srbench/methods/shipped/<run name>.safetensors`` (the one copy of the shipped weights, installed with the package
 and registered in ``srbench/methods/baselines.py``), ``train_log.csv`` and ``validation.csv`` to
-``baselines/<run name>/``, scores the model with ``srbench eval`` on Set5, Set14 and BSD100
-at its scale (PSNR, SSIM, FSIM, VIFp; ``standard`` protocol, then again with histogram matching of the output to
-the LR input, per RGB channel), writes the per-image rows to ``eval.csv`` and renders ``MODEL_CARD.md``.
+``baselines/<run name>/``, scores the model with ``srbench eval`` on Set5, Set14 and BSD100 at its scale, as
+itself and as ``<name>+histmatch`` (the paper's post-process, sec. 4.2), beside bicubic (PSNR, SSIM, FSIM, VIFp;
+LPIPS and DISTS too with ``--perceptual``) into ``eval.csv`` and the result store (the store's old groups of the
+method are removed first: new weights are a new method version), draws ``training_curve.png`` (Set5 validation
+PSNR of the run and of its loss partner at the same scale, if given) and renders ``MODEL_CARD.md`` with the
+issue-14 targets, met or not.
 """
 
 from __future__ import annotations
@@ -19,21 +23,18 @@ import argparse
 import os
 import platform
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 
-from srbench.data.datasets import resolve_dataset
-from srbench.evaluate import evaluate
-from srbench.methods import resolve_method
-from srbench.methods.base import weights_method
 from srbench.methods.baselines import SHIPPED_DIR
 from srbench.models.weights import file_sha256, read_metadata
-from srbench.protocol.record import get_protocol
 from srbench.report.published import published
 
 DATASETS = ("set5", "set14", "bsd100")
 METRICS = ("psnr", "ssim", "fsim", "vif")
+PERCEPTUAL = ("lpips", "dists")
 
 
 def paper_means(scale: int, loss: str) -> dict[str, tuple[float, float]]:
@@ -54,26 +55,86 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def score(model_path: Path, scale: int, root: Path, out_csv: Path) -> pd.DataFrame:
-    datasets = [resolve_dataset(d, root) for d in DATASETS]
-    # the registered name of a shipped baseline (weights johnson_x4_pixel.safetensors -> method johnson-x4-pixel)
-    method = weights_method(model_path, model_path.stem.replace("_", "-"))
-    frames = []
-    for proto_name, histmatch in (("standard", "none"), ("standard+histmatch", "rgb")):
-        proto = get_protocol("standard").replace(histmatch=histmatch)
-        res = evaluate(datasets, [method], [scale], METRICS, proto, "cpu", output=out_csv)
-        frames.append(res.rows.assign(variant=proto_name))
-    bicubic = evaluate(
-        datasets, [resolve_method("bicubic")], [scale], METRICS, get_protocol("standard"), "cpu", output=out_csv
-    )
-    frames.append(bicubic.rows.assign(variant="bicubic (standard)"))
-    return pd.concat(frames, ignore_index=True)
+def method_name(run: Path) -> str:
+    """The registered name of run ``johnson_x4_pixel``: ``johnson-x4-pixel``."""
+    return run.name.replace("_", "-")
 
 
-def card(name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path) -> str:
+def drop_stored(store: Path, names: set[str]) -> None:
+    """Remove the store's groups of ``names`` (the shipped weights changed: their old results are another model's)."""
+    for f in (store / "groups").rglob("*.csv"):
+        head = pd.read_csv(f, nrows=1, usecols=["method"])
+        if str(head["method"].iloc[0]) in names:
+            f.unlink()
+
+
+def score(name: str, scale: int, out_csv: Path, store: Path, perceptual: bool) -> pd.DataFrame:
+    """Per-image rows of ``name``, ``name+histmatch`` and bicubic at ``scale`` (``srbench eval``, into ``store``)."""
+    drop_stored(store, {name, f"{name}+histmatch"})
+    out_csv.unlink(missing_ok=True)
+    metrics = METRICS + (PERCEPTUAL if perceptual else ())
+    cmd = ["srbench", "eval", "-s", str(scale), "--store", str(store), "--output", str(out_csv), "--no-progress"]
+    for d in DATASETS:
+        cmd += ["-d", d]
+    for m in (name, f"{name}+histmatch", "bicubic"):
+        cmd += ["-m", m]
+    for m in metrics:
+        cmd += ["--metric", m]
+    subprocess.run(cmd, check=True)
+    return pd.read_csv(out_csv, dtype={"image": str})
+
+
+def training_curve(runs: list[Path], out: Path, bicubic_set5: float) -> None:
+    """Set5 validation PSNR over iterations of ``runs`` (one loss each), with bicubic as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    for run in runs:
+        val = run / "validation.csv"
+        if val.is_file():
+            v = pd.read_csv(val)
+            ax.plot(v["iteration"], v["psnr"], marker="o", label=run.name)
+    ax.axhline(bicubic_set5, color="gray", linestyle="--", label=f"bicubic ({bicubic_set5:.2f} dB)")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("Set5 PSNR (dB), no histogram matching")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = out.with_name(f".{out.name}.tmp.png")
+    fig.savefig(tmp)
+    os.replace(tmp, out)
+    plt.close(fig)
+
+
+TARGETS = {
+    (8, "feature"): "x8 l_feat: at least 21 dB on Set5 with histogram matching (paper 23.26)",
+    (4, "pixel"): "x4 l_pixel: within 0.3 dB of bicubic on every set with histogram matching (paper: 0.03-0.25 below)",
+}
+
+
+def target_line(scale: int, loss: str, means: pd.DataFrame, name: str) -> str | None:
+    """The issue-14 target for this model, met or not, with the numbers."""
+    if (scale, loss) not in TARGETS:
+        return None
+    matched = f"{name}+histmatch"
+    if (scale, loss) == (8, "feature"):
+        v = float(means.loc[(matched, "set5"), "psnr"])
+        return f"Target {TARGETS[(scale, loss)]}: **{'met' if v >= 21 else 'not met'}** ({v:.2f} dB)."
+    gaps = {d: float(means.loc[(matched, d), "psnr"] - means.loc[("bicubic", d), "psnr"]) for d in DATASETS}
+    ok = all(abs(g) <= 0.3 for g in gaps.values())
+    detail = ", ".join(f"{d} {g:+.2f} dB" for d, g in gaps.items())
+    return f"Target {TARGETS[(scale, loss)]}: **{'met' if ok else 'not met'}** ({detail})."
+
+
+def card(run_name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path, partner: Path | None) -> str:
+    name = method_name(run)
     scale = int(meta["scale"])
     loss = meta["loss"]["type"] if isinstance(meta.get("loss"), dict) else str(meta.get("loss"))
-    means = rows.groupby(["variant", "dataset"], sort=False)[list(METRICS)].mean()
+    metrics = [m for m in (*METRICS, *PERCEPTUAL) if m in rows.columns and rows[m].notna().all()]
+    means = rows.groupby(["method", "dataset"], sort=False)[metrics].mean()
     log = pd.read_csv(run / "train_log.csv")
     first = log["loss"].head(50).mean()
     last = log["loss"].tail(50).mean()
@@ -101,30 +162,32 @@ def card(name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path) -> str:
         )
     )
     full = (
-        f"`srbench train --model srcnn --scale {scale} --data <folder> --out <dir>`"
+        f"`srbench train --model srcnn --scale {scale} --data <folder> --output <dir>`"
         if srcnn
-        else f"`srbench train --recipe johnson2016 --loss {loss} --scale {scale} --data <COCO folder> --out <dir>`"
+        else f"`srbench train --recipe johnson2016 --loss {loss} --scale {scale} --data <COCO folder> --output <dir>`"
     )
     on_gpu = str(meta["device"]).startswith("cuda")
-    where = f"one GPU ({meta['device']})" if on_gpu else "2 shared CPU cores"
-    hardware = (
-        meta["device"] if on_gpu else f"{meta['device']} ({cpu_name()}), 1 thread, sharing 2 cores with other jobs"
-    )
-    vgg_file = str(meta["loss"].get("loss_network_file", "")) if isinstance(meta.get("loss"), dict) else ""
-    vgg_note = (
-        " The loss network was the ImageNet VGG-16 with its weights rounded to float16 (to fit the transfer to the "
-        "GPU machine); the loss is computed in float32/bf16 either way."
-        if "fp16" in vgg_file
-        else ""
-    )
+    where = f"one GPU ({meta['device']})" if on_gpu else "a shared 2-core CPU machine, one thread"
+    hardware = meta["device"] if on_gpu else f"{meta['device']} ({cpu_name()}), sharing 2 cores with other jobs"
+    precision = "float32" if str(meta.get("amp", "off")) in ("off", "none") else f"{meta['amp']} autocast"
     lines = [
-        f"# {name}: {title}, x{scale}, {loss} loss (reduced-budget reproduction)",
+        f"# {run_name}: {title}, x{scale}, {loss} loss (reduced-budget reproduction)",
         "",
         f"**This is a reduced-budget model, not a published one.** It was trained on {where} for "
-        f"{meta['iterations']} iterations with {meta['crop']}x{meta['crop']} crops from BSDS200 (paper recipe in the "
-        f"right column). Expect lower scores than a full run; the full recipe runs unchanged on a GPU: {full}."
-        + vgg_note,
+        f"{int(meta['iterations']):,} iterations with {meta['crop']}x{meta['crop']} crops from BSDS200, in {precision} "
+        f"(paper recipe in the right column). Expect lower scores than a full run; the full recipe runs unchanged on "
+        f"a GPU: {full}.",
         "",
+    ]
+    if partner is not None:
+        lines += [
+            f"**Equal budget with `{partner.name}`**: both were trained by `scripts/train_pair.sh` with identical "
+            "data, crops, batch, iterations, optimizer, seed and precision, in alternating 500-iteration "
+            "chunks; they differ only in the loss (and its TV weight, about 1 % of each loss: "
+            "baselines/README.md, TV ablation).",
+            "",
+        ]
+    lines += [
         "## Recipe",
         "",
         "| | this model | reference recipe |",
@@ -137,43 +200,61 @@ def card(name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path) -> str:
         f"{paper_recipe[3]} |",
         f"| crop / batch | {meta['crop']} / {meta['batch_size']} | {paper_recipe[4]} |",
         f"| optimizer | {meta['optimizer']} | {paper_recipe[5]} |",
-        f"| iterations | {meta['iterations']} | {paper_recipe[6]} |",
+        f"| precision | {precision} | float32 (Torch7) |",
+        f"| iterations | {int(meta['iterations']):,} | {paper_recipe[6]} |",
         f"| seed | {meta['seed']} | - |",
-        f"| wall time | {float(meta['wall_time_s']) / 60:.1f} min | - |",
+        f"| wall time | {float(meta['wall_time_s']) / 60:.1f} min (all sessions of the run) | - |",
         f"| hardware | {hardware} | GPU |",
         f"| training loss | first 50 iterations {first:.4g}, last 50 {last:.4g} | - |",
         "",
-        f"Weights: `srbench/methods/shipped/{name}.safetensors` (installed with the package), sha256 `{sha}`. "
+        f"Weights: `srbench/methods/shipped/{run_name}.safetensors` (installed with the package), sha256 `{sha}`. "
         "Training log: `train_log.csv`; "
         + (
-            "Set5 validation during training: `validation.csv`; "
+            "Set5 validation during training: `validation.csv` and `training_curve.png`; "
             if (run / "validation.csv").exists()
             else "no validation during training (no `validation.csv`); "
         )
         + "per-image scores: `eval.csv`.",
         "",
+    ]
+    if (run / "validation.csv").exists():
+        val = pd.read_csv(run / "validation.csv")
+        lines += [
+            "## Training curve (Set5, no histogram matching)",
+            "",
+            "![training curve](training_curve.png)",
+            "",
+            "| iteration | PSNR | SSIM |",
+            "|---|---|---|",
+            *(f"| {int(r['iteration']):,} | {r['psnr']:.2f} | {r['ssim']:.4f} |" for _, r in val.iterrows()),
+            "",
+        ]
+    heads = " | ".join(m.upper() if m != "vif" else "VIFp" for m in metrics)
+    lines += [
         f"## Scores (x{scale}, Y channel, `standard` protocol: bicubic LR, shave = scale)",
         "",
-        "Means over each dataset; `+histmatch` matches each RGB channel of the output to the LR input "
-        "(paper sec. 4.2) before rounding. FSIM is gray FSIM on Y, VIFp the pixel-domain VIF.",
+        f"Means over each dataset. `{name}+histmatch` is the paper's post-process (sec. 4.2): each RGB channel of the "
+        "output matched to the LR input before rounding; the paper's tables report it for its networks. FSIM is gray "
+        "FSIM on Y, VIFp the pixel-domain VIF"
+        + ("; LPIPS (VGG) and DISTS on RGB, lower is better." if "lpips" in metrics else "."),
         "",
-        "| variant | dataset | PSNR | SSIM | FSIM | VIFp | paper PSNR / SSIM |",
-        "|---|---|---|---|---|---|---|",
+        f"| method | dataset | {heads} | paper PSNR / SSIM |",
+        "|---|---|" + "---|" * len(metrics) + "---|",
     ]
     paper = {} if srcnn else paper_means(scale, loss)
-    for (variant, dataset), r in means.iterrows():
+    for (method, dataset), r in means.iterrows():
         p = paper.get(dataset)
-        ref = f"{p[0]:.2f} / {p[1]:.4f}" if p and variant.startswith("standard") else ""
-        lines.append(
-            f"| {variant} | {dataset} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['fsim']:.4f} | {r['vif']:.4f} | {ref} |"
-        )
+        ref = f"{p[0]:.2f} / {p[1]:.4f}" if p and method == f"{name}+histmatch" else ""
+        cells = " | ".join(f"{r[m]:.2f}" if m == "psnr" else f"{r[m]:.4f}" for m in metrics)
+        lines.append(f"| {method} | {dataset} | {cells} | {ref} |")
+    target = None if srcnn else target_line(scale, loss, means, name)
+    lines += ["", *([target, ""] if target else [])]
     lines += [
-        "",
         "The paper evaluates its x4 models on standard bicubic LR (no blur; conventions section 5.2), as here. Its x8 "
         "bicubic baseline does not match the standard protocol (23.80 vs 24.39 on Set5), so its x8 numbers are not "
         "directly comparable to these.",
         "",
-        f"Regenerate: `python scripts/make_baselines.py {run} --out baselines`.",
+        f"Regenerate: `python scripts/make_baselines.py runs/{run_name} --out baselines --store reports/store`.",
         "",
     ]
     return "\n".join(lines)
@@ -183,21 +264,41 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=Path("baselines"))
+    ap.add_argument("--store", type=Path, default=Path("reports/store"), help="result store to score into")
+    ap.add_argument("--perceptual", action="store_true", help="also LPIPS and DISTS (CPU: about 5 s per image)")
     ap.add_argument("--weights-out", type=Path, default=SHIPPED_DIR, help="package-data folder of the weights")
-    ap.add_argument("--data-root", type=Path, default=Path(os.environ.get("SRBENCH_DATA", "../shared/datasets")))
     args = ap.parse_args()
+    metas = {run: read_metadata(run / "model.safetensors") for run in args.runs}
     for run in args.runs:
-        model = run / "model.safetensors"
-        meta = read_metadata(model)
+        meta = metas[run]
+        loss = meta["loss"]["type"] if isinstance(meta.get("loss"), dict) else ""
+        partner = next(
+            (
+                r
+                for r, m in metas.items()
+                if r != run
+                and int(m["scale"]) == int(meta["scale"])
+                and m["architecture"] == meta["architecture"]
+                and isinstance(m.get("loss"), dict)
+                and m["loss"]["type"] != loss
+            ),
+            None,
+        )
         dest = args.out / run.name
         dest.mkdir(parents=True, exist_ok=True)
         weights = args.weights_out / f"{run.name}.safetensors"
-        shutil.copy2(model, weights)
+        shutil.copy2(run / "model.safetensors", weights)
         for f in ("train_log.csv", "validation.csv"):
             if (run / f).exists():
                 shutil.copy2(run / f, dest / f)
-        rows = score(weights, int(meta["scale"]), args.data_root, dest / "eval.csv")
-        (dest / "MODEL_CARD.md").write_text(card(run.name, meta, file_sha256(weights), rows, run))
+        rows = score(method_name(run), int(meta["scale"]), dest / "eval.csv", args.store, args.perceptual)
+        if (run / "validation.csv").exists():
+            bicubic = rows[(rows["method"] == "bicubic") & (rows["dataset"] == "set5")]["psnr"].mean()
+            training_curve([run] + ([partner] if partner else []), dest / "training_curve.png", float(bicubic))
+        text = card(run.name, meta, file_sha256(weights), rows, run, partner)
+        tmp = dest / ".MODEL_CARD.md.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, dest / "MODEL_CARD.md")
         print(f"{dest}: done")
 
 
