@@ -22,9 +22,10 @@ def test_committed_reports_are_up_to_date_with_the_committed_store(tmp_path: Pat
 def test_committed_leaderboard_covers_every_shipped_baseline() -> None:
     text = (REPO / "reports" / "leaderboard.md").read_text()
     x4, x8 = text.split("**x8", 1)
-    for m in ("bicubic", "nearest", "srcnn-955-imagenet-x4", "johnson-x4-pixel", "johnson-x4-feature"):
+    nets = ("johnson-{s}-pixel", "johnson-{s}-feature", "johnson-{s}-pixel+histmatch", "johnson-{s}-feature+histmatch")
+    for m in ("bicubic", "nearest", "srcnn-955-imagenet-x4", *(n.format(s="x4") for n in nets)):
         assert f"| {m} |" in x4
-    for m in ("bicubic", "nearest", "srcnn-x8", "johnson-x8-pixel", "johnson-x8-feature"):
+    for m in ("bicubic", "nearest", "srcnn-x8", *(n.format(s="x8") for n in nets)):
         assert f"| {m} |" in x8
     for title in ("Set5", "Set14", "BSD100"):
         assert f"{title} PSNR" in x4 and f"{title} SSIM" in x8
@@ -48,3 +49,31 @@ def test_committed_store_rows_are_reproduced_by_the_current_code(shared_datasets
     assert (both["protocol_key"] == both["protocol_key_stored"]).all()
     for m in ("psnr", "ssim", "fsim", "vif"):
         assert np.allclose(both[m], both[f"{m}_stored"], rtol=0, atol=1e-9), m
+
+
+def test_committed_store_scores_the_weights_that_are_shipped() -> None:
+    """Every stored row of a shipped baseline (bare or post-processed) is of the weights installed today."""
+    import json
+
+    from srbench.methods.baselines import SHIPPED, shipped_weights
+    from srbench.models.weights import file_sha256
+    from srbench.store import ResultStore
+
+    rows = ResultStore(REPO / "reports" / "store").rows()
+    for name in SHIPPED:
+        sha = file_sha256(shipped_weights(name))
+        for method in (name, f"{name}+histmatch") if name.startswith("johnson-") else (name,):
+            at = rows[rows["method"] == method]
+            assert not at.empty, f"{method} has no rows in reports/store"
+            for text in at["method_provenance"].unique():
+                prov = json.loads(text)
+                while "method" in prov:
+                    prov = prov["method"]
+                assert prov["weights_sha256"] == sha, f"{method}: stored rows are of other weights"
+
+
+def test_committed_x4_tables_show_the_perceptual_distances() -> None:
+    text = (REPO / "reports" / "johnson2016_x4.md").read_text()
+    assert "LPIPS" in text and "DISTS" in text
+    leaderboard = (REPO / "reports" / "leaderboard.md").read_text().split("**x8", 1)[0]
+    assert "Set5 LPIPS" in leaderboard and "Set5 DISTS" in leaderboard
