@@ -69,18 +69,25 @@ def drop_stored(store: Path, names: set[str]) -> None:
 
 
 def score(name: str, scale: int, out_csv: Path, store: Path, perceptual: bool) -> pd.DataFrame:
-    """Per-image rows of ``name``, ``name+histmatch`` and bicubic at ``scale`` (``srbench eval``, into ``store``)."""
+    """Per-image rows of ``name``, ``name+histmatch`` and bicubic at ``scale`` (``srbench eval``, into ``store``).
+
+    With ``perceptual``, LPIPS and DISTS are added for ``name+histmatch`` (the paper-table column) and bicubic.
+    """
     drop_stored(store, {name, f"{name}+histmatch"})
     out_csv.unlink(missing_ok=True)
-    metrics = METRICS + (PERCEPTUAL if perceptual else ())
-    cmd = ["srbench", "eval", "-s", str(scale), "--store", str(store), "--output", str(out_csv), "--no-progress"]
+    base = ["srbench", "eval", "-s", str(scale), "--store", str(store), "--output", str(out_csv), "--no-progress"]
     for d in DATASETS:
-        cmd += ["-d", d]
-    for m in (name, f"{name}+histmatch", "bicubic"):
-        cmd += ["-m", m]
-    for m in metrics:
-        cmd += ["--metric", m]
-    subprocess.run(cmd, check=True)
+        base += ["-d", d]
+    runs = [((name, f"{name}+histmatch", "bicubic"), METRICS)]
+    if perceptual:
+        runs.append(((f"{name}+histmatch", "bicubic"), METRICS + PERCEPTUAL))
+    for methods, metrics in runs:
+        cmd = list(base)
+        for m in methods:
+            cmd += ["-m", m]
+        for m in metrics:
+            cmd += ["--metric", m]
+        subprocess.run(cmd, check=True)
     return pd.read_csv(out_csv, dtype={"image": str})
 
 
@@ -133,7 +140,7 @@ def card(run_name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path, par
     name = method_name(run)
     scale = int(meta["scale"])
     loss = meta["loss"]["type"] if isinstance(meta.get("loss"), dict) else str(meta.get("loss"))
-    metrics = [m for m in (*METRICS, *PERCEPTUAL) if m in rows.columns and rows[m].notna().all()]
+    metrics = [m for m in (*METRICS, *PERCEPTUAL) if m in rows.columns and rows[m].notna().any()]
     means = rows.groupby(["method", "dataset"], sort=False)[metrics].mean()
     log = pd.read_csv(run / "train_log.csv")
     first = log["loss"].head(50).mean()
@@ -245,7 +252,7 @@ def card(run_name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path, par
     for (method, dataset), r in means.iterrows():
         p = paper.get(dataset)
         ref = f"{p[0]:.2f} / {p[1]:.4f}" if p and method == f"{name}+histmatch" else ""
-        cells = " | ".join(f"{r[m]:.2f}" if m == "psnr" else f"{r[m]:.4f}" for m in metrics)
+        cells = " | ".join("-" if pd.isna(r[m]) else f"{r[m]:.2f}" if m == "psnr" else f"{r[m]:.4f}" for m in metrics)
         lines.append(f"| {method} | {dataset} | {cells} | {ref} |")
     target = None if srcnn else target_line(scale, loss, means, name)
     lines += ["", *([target, ""] if target else [])]
