@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from srbench.inference.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
 from srbench.methods.base import Method
+from srbench.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
 
 #: scale used when --scale is not given and the method is not a scale-specific model
 DEFAULT_SCALE = 4
