@@ -26,8 +26,8 @@ import pandas as pd
 from srbench.data.datasets import resolve_dataset
 from srbench.evaluate import evaluate
 from srbench.methods import resolve_method
-from srbench.methods.base import weights_method
-from srbench.methods.baselines import SHIPPED_DIR
+from srbench.methods.naming import SHIPPED_DIR
+from srbench.methods.resolve import weights_method
 from srbench.models.weights import file_sha256, read_metadata
 from srbench.protocol.record import get_protocol
 from srbench.report.published import published

@@ -33,7 +33,8 @@ import torch
 from torch import Tensor
 
 from srbench.errors import ConfigError, DataError
-from srbench.methods.base import METHODS, Method, weights_name
+from srbench.methods.base import METHODS, Method
+from srbench.methods.naming import weights_name
 from srbench.models.srcnn import SRCNN, load_srcnn_mat, load_srcnn_npz
 from srbench.protocol.imresize import imresize
 from srbench.tiling import upscale_tiled
