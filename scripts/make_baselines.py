@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from srbench.methods.baselines import SHIPPED_DIR
+from srbench.methods.naming import SHIPPED_DIR
 from srbench.models.weights import file_sha256, read_metadata
 from srbench.report.published import published
 

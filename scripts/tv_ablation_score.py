@@ -20,7 +20,7 @@ import torch
 from srbench.data.datasets import resolve_dataset
 from srbench.evaluate import evaluate
 from srbench.evaluate.pipeline import method_input, prepare_hr, y_of
-from srbench.methods.base import weights_method
+from srbench.methods.resolve import weights_method
 from srbench.metrics.periodic import periodic_energy
 from srbench.protocol.colour import to_uint8_values
 from srbench.protocol.record import get_protocol

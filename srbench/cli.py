@@ -11,27 +11,23 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from srbench import __version__
+from srbench import __version__, builtin
+from srbench.commands.common import default_datasets, progress_bars
+from srbench.commands.degrade import degrade_command
+from srbench.commands.report import report_app
+from srbench.commands.train import train_command
+from srbench.commands.upscale import upscale_command
 from srbench.config import data_root as resolve_data_root
 from srbench.errors import ConfigError, SrbenchError, access_error
+from srbench.study.cli import study_app
 
 
 def _readable_list_types() -> None:
@@ -88,23 +84,17 @@ DeviceOpt = Annotated[str, typer.Option("--device", metavar="DEVICE", help="auto
 
 
 def _method_names() -> list[str]:
-    """Registered method names, for help texts."""
-    from srbench.methods import METHODS
-
-    return METHODS.names()
+    """Registered method names, for help texts (plain data: ``--help`` imports no torch)."""
+    return list(builtin.METHODS)
 
 
 def _metric_names() -> list[str]:
     """Registered metric names, for help texts."""
-    from srbench.metrics import METRICS
-
-    return METRICS.names()
+    return list(builtin.METRICS)
 
 
 def _dataset_names() -> list[str]:
-    from srbench.data.datasets import CATALOGUED
-
-    return [*CATALOGUED, "demo"]
+    return [*builtin.DATASETS, builtin.DEMO_DATASET]
 
 
 def _export_weights_root(option: Path | None) -> None:
@@ -129,40 +119,6 @@ def _root(
     ] = False,
 ) -> None:
     """srbench: numbers you can put in a paper."""
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not enabled,
-    )
-
-    def factory(description: str, total: int) -> Callable[[int], None]:
-        task = progress.add_task(description, total=total)
-        return lambda n: progress.advance(task, n)
-
-    with progress:
-        yield factory
-
-
-def _default_datasets(root: Path | None) -> list[str]:
-    from srbench.data.datasets import CATALOGUED
-
-    if root is None:
-        return ["demo"]
-    present = [n for n in CATALOGUED if (root / n / "hr").is_dir()]
-    if not present:
-        raise ConfigError(
-            f"data root {root} holds none of {', '.join(CATALOGUED)}; pass --dataset, or run `srbench datasets fetch`"
-        )
-    return present
 
 
 @app.command("eval")
@@ -300,7 +256,7 @@ def eval_cmd(
     scales = scale or [4]
     for s in scales:
         check_scale(s)
-    names = dataset or _default_datasets(root)
+    names = dataset or default_datasets(root)
     metrics = metric or list(DEFAULT_METRICS)
     for m in metrics:
         METRICS.get(m)  # unknown names fail before any work
@@ -331,7 +287,7 @@ def eval_cmd(
     if dataset is None and root is None:
         err.print("[dim]no data root configured (--data-root / SRBENCH_DATA): using the embedded demo dataset[/dim]")
     try:
-        with _progress(progress) as bar:
+        with progress_bars(progress) as bar:
             result = evaluate(
                 datasets,
                 methods,
@@ -523,12 +479,6 @@ def datasets_fetch(
     if not ok:
         raise typer.Exit(1)
 
-
-from srbench.commands.degrade import degrade_command  # noqa: E402
-from srbench.commands.report import report_app  # noqa: E402
-from srbench.commands.train import train_command  # noqa: E402  (kept beside the other commands)
-from srbench.commands.upscale import upscale_command  # noqa: E402
-from srbench.study.cli import study_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
 app.add_typer(study_app, name="study")

@@ -10,7 +10,9 @@ import torch
 
 from srbench.errors import ConfigError
 from srbench.methods import resolve_method
-from srbench.methods.base import canonical_method_name, distinct_methods, weights_method, weights_name
+from srbench.methods.base import distinct_methods
+from srbench.methods.naming import canonical_method_name, weights_name
+from srbench.methods.resolve import weights_method
 from srbench.models.weights import file_sha256, load_weights, read_metadata, save_weights
 from srbench.protocol.record import PROTOCOLS, Protocol, protocol_from_name, protocol_label
 from srbench.registry import Registry

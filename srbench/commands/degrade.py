@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from srbench.commands.common import default_datasets, progress_bars
+
 
 def degrade_command(
     dataset: Annotated[
@@ -66,7 +68,6 @@ def degrade_command(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Write a protocol's LR images (the ones `srbench eval` makes) as files, ready for `eval --lr-dir`."""
-    from srbench.cli import _default_datasets, _progress
     from srbench.config import data_root as resolve_data_root
     from srbench.data.datasets import resolve_datasets
     from srbench.device import resolve_device
@@ -86,7 +87,7 @@ def degrade_command(
         proto = proto.replace(**overrides)
     # format and space are checked by DegradeRequest (one-line ConfigError)
     request = DegradeRequest(
-        datasets=tuple(resolve_datasets(dataset or _default_datasets(root), root)),
+        datasets=tuple(resolve_datasets(dataset or default_datasets(root), root)),
         output=output,
         scales=tuple(scale or [4]),
         protocol=proto,
@@ -94,7 +95,7 @@ def degrade_command(
         space=space,  # type: ignore[arg-type]
         device=str(resolve_device(device)),
     )
-    with _progress(progress) as bar:
+    with progress_bars(progress) as bar:
         folders = degrade(request, bar)
     console = Console(stderr=True)
     for f in folders:

@@ -57,7 +57,7 @@ def compare_command(
     ``methods``: exactly two names (or aliases), compared wherever both have results; none: every pair. Rows are
     compared only within one protocol: one table per protocol (or only ``protocol``, a name or key).
     """
-    from srbench.methods.base import canonical_method_name
+    from srbench.methods.naming import canonical_method_name
     from srbench.report.leaderboard import dataset_order
     from srbench.report.select import latest_groups, prepare_rows, select_rows, split_protocols
 
@@ -145,7 +145,7 @@ def figure_command(
 ) -> str:
     """Write the Fig. 8-style comparison of ``methods`` on one image; returns what was written and the captions."""
     from srbench.device import resolve_device
-    from srbench.methods.base import canonical_method_name
+    from srbench.methods.naming import canonical_method_name
     from srbench.protocol.record import protocol_from_name
 
     methods = [canonical_method_name(m) for m in methods]

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from srbench import builtin
 from srbench.errors import ConfigError
-from srbench.train.loop import RunEstimate, format_duration
 from srbench.train.recipe import RECIPES, TV_WEIGHTS, TrainConfig, default_tv_weight
+
+if TYPE_CHECKING:
+    from srbench.train.loop import RunEstimate
 
 #: a CPU run estimated longer than this asks for confirmation (``--yes`` skips it)
 CONFIRM_CPU_SECONDS = 3600.0
@@ -47,11 +50,7 @@ def _tv_default() -> str:
 
 
 def _trainable() -> list[str]:
-    import srbench.models.johnson
-    import srbench.models.srcnn  # noqa: F401
-    from srbench.models.registry import ARCHITECTURES, build_model  # noqa: F401  (registers the built-in ones)
-
-    return ARCHITECTURES.names()
+    return list(builtin.ARCHITECTURES)
 
 
 def describe_recipe(config: TrainConfig, folders: list[Path], out: Path) -> str:
@@ -244,7 +243,7 @@ def train_command(
     from srbench.atomic import check_writable
     from srbench.train import get_recipe, train
     from srbench.train.checkpoint import load_checkpoint
-    from srbench.train.loop import CHECKPOINT
+    from srbench.train.loop import CHECKPOINT, format_duration
     from srbench.train.recipe import UPSAMPLE
 
     if output is not None and out_alias is not None and output != out_alias:

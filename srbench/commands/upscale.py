@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from srbench.inference.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
-from srbench.methods.base import Method
+from srbench import builtin
+from srbench.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
+
+if TYPE_CHECKING:
+    from srbench.methods.base import Method
 
 #: scale used when --scale is not given and the method is not a scale-specific model
 DEFAULT_SCALE = 4
 
 
 def _method_names() -> list[str]:
-    from srbench.methods import METHODS
-
-    return METHODS.names()
+    return list(builtin.METHODS)
 
 
 def default_scale(method: Method) -> int:

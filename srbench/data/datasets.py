@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from srbench import builtin
 from srbench.data.imageio import list_images, read_image
 from srbench.errors import DataError, access_error
 from srbench.registry import Registry
@@ -165,7 +166,7 @@ def _loader(path: Path) -> Callable[[], np.ndarray]:
 
 DatasetFactory = Callable[[Path | None], Dataset]
 DATASETS: Registry[DatasetFactory] = Registry("dataset")
-CATALOGUED = ("set5", "set14", "bsd100")
+CATALOGUED = builtin.DATASETS
 
 
 def _catalog_factory(name: str) -> DatasetFactory:
@@ -204,7 +205,7 @@ def _demo(root: Path | None = None) -> Dataset:
     )
 
 
-DATASETS.add("demo", _demo)
+DATASETS.add(builtin.DEMO_DATASET, _demo)
 
 
 def folder_dataset(folder: str | os.PathLike[str], name: str | None = None) -> Dataset:

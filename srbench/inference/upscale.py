@@ -9,7 +9,7 @@ Pipeline of :func:`upscale_image` for a ``uint8`` image ``(H, W)`` or ``(H, W, 3
    A grayscale image is its own Y (SRCNN / VDSR convention) and stays grayscale.
    ``space='rgb'`` methods (trained networks) upscale RGB; a grayscale image is replicated to 3 channels and the
    output reduced back to one channel (BT.601 full-range luma, exactly the gray value where R = G = B).
-   The method runs tile by tile (:func:`srbench.inference.tiling.upscale_tiled`; ``tile=0`` disables it);
+   The method runs tile by tile (:func:`srbench.tiling.upscale_tiled`; ``tile=0`` disables it);
 3. the output is clamped to [0, 255] and, optionally, histogram-matched to the LR input on float arrays
    (conventions section 7): ``'rgb'`` per RGB channel, ``'y'`` on the luminance only (Y matched to the LR's Y,
    Cb / Cr kept, then back to RGB); grayscale images are matched on their one channel in both modes;
@@ -42,11 +42,11 @@ from srbench.atomic import atomic_path, check_writable
 from srbench.data.imageio import IMAGE_SUFFIXES, list_images, read_image, write_image
 from srbench.errors import ConfigError, DataError, access_error
 from srbench.inference.colour_convert import rgb_to_ycbcr, ycbcr_to_rgb
-from srbench.inference.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, upscale_tiled
 from srbench.methods.base import Method
 from srbench.postprocess.histmatch import match_histograms_float
 from srbench.protocol.colour import luminance
 from srbench.protocol.imresize import imresize
+from srbench.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, upscale_tiled
 
 Histmatch = Literal["none", "rgb", "y"]
 HISTMATCH_MODES: tuple[str, ...] = ("none", "rgb", "y")

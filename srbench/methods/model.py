@@ -15,7 +15,8 @@ import torch
 from torch import Tensor, nn
 
 from srbench.errors import ConfigError
-from srbench.methods.base import Method, Space, weights_name
+from srbench.methods.base import Method, Space
+from srbench.methods.naming import weights_name
 
 
 class ModelMethod(Method):

@@ -33,9 +33,11 @@ import torch
 from torch import Tensor
 
 from srbench.errors import ConfigError, DataError
-from srbench.methods.base import METHODS, Method, weights_name
+from srbench.methods.base import METHODS, Method
+from srbench.methods.naming import weights_name
 from srbench.models.srcnn import SRCNN, load_srcnn_mat, load_srcnn_npz
 from srbench.protocol.imresize import imresize
+from srbench.tiling import upscale_tiled
 
 #: pixels per network call (float64 activations: 64 x 8 bytes per pixel for conv1, ~0.5 GB at this budget)
 TILE = 256  # HR pixels per tile side: about 0.85 GB of im2col buffer in float64
@@ -145,8 +147,6 @@ class SRCNNMethod(Method):
         # the network runs on one image at a time in overlapping tiles. The overlap covers the receptive field
         # (radius (f1 + f2 + f3 - 3) / 2 = 8 px for 9-5-5), so the tiled result equals the untiled one; at the
         # image border a tile's replicate padding is the image's own.
-        from srbench.inference.tiling import upscale_tiled
-
         radius = (sum(int(m.kernel_size[0]) for m in self.model.modules() if isinstance(m, torch.nn.Conv2d)) - 3) // 2
         overlap = 2 * radius + 2
         outs = []

@@ -52,7 +52,8 @@ from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
 from srbench.evaluate.pipeline import prepare_hr, sr_to_y, y_of
 from srbench.evaluate.runner import Timer, check_scale, run_method, score_pairs
-from srbench.methods.base import Method, resolve_method
+from srbench.methods.base import Method
+from srbench.methods.resolve import resolve_method
 from srbench.methods.srdir import SrDirMethod
 from srbench.metrics import METRICS
 from srbench.protocol.colour import to_uint8_values

@@ -55,7 +55,7 @@ def roles_for(scale: int, overrides: Mapping[str, str] | None = None) -> dict[st
     """The role -> method map at ``scale``: :data:`DEFAULT_ROLES` updated by ``overrides``."""
     if scale not in DEFAULT_ROLES:
         raise ConfigError(f"the paper's tables are at x4 and x8, not x{scale}; use --scale 4 or --scale 8")
-    from srbench.methods.base import canonical_method_name
+    from srbench.methods.naming import canonical_method_name
 
     out = dict(DEFAULT_ROLES[scale])
     for role, method in (overrides or {}).items():

@@ -35,13 +35,13 @@ def _weights_sha(provenance: object) -> str:
 def prepare_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Store rows under one vocabulary: canonical method names and derived protocol names.
 
-    * ``method``: aliases resolved (:func:`srbench.methods.base.canonical_method_name`), so ``srcnn`` and
+    * ``method``: aliases resolved (:func:`srbench.methods.naming.canonical_method_name`), so ``srcnn`` and
       ``srcnn-955-imagenet-x4`` rows are one method;
     * ``protocol_name``: :func:`srbench.protocol.record.protocol_label` of each row's protocol record
       (``standard``, ``standard+lr-dir``), suffixed ``@<key prefix>`` where two keys would share a name;
     * ``weights``: the weights sha256 from the method provenance (empty for methods without weights).
     """
-    from srbench.methods.base import canonical_method_name
+    from srbench.methods.naming import canonical_method_name
     from srbench.protocol.record import label_of_record
 
     out = rows.copy()
@@ -87,7 +87,7 @@ def select_rows(
     Method names may be aliases. Unknown names raise a one-line ``ConfigError`` listing what the rows hold.
     ``protocol`` matches a protocol name, a key or a key prefix of at least 6 hex digits.
     """
-    from srbench.methods.base import canonical_method_name
+    from srbench.methods.naming import canonical_method_name
 
     out = rows
     if methods:

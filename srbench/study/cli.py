@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from srbench import builtin
 from srbench.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -29,9 +30,7 @@ Folder = Annotated[Path, typer.Argument(metavar="FOLDER", help="The study folder
 
 
 def _method_names() -> str:
-    from srbench.methods import METHODS
-
-    return ", ".join(METHODS.names())
+    return ", ".join(builtin.METHODS)
 
 
 # The declared QC rules: the same option names and defaults in create and simulate. The defaults are

@@ -35,14 +35,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from srbench.errors import ConfigError
-from srbench.losses.tv import fns_tv_weight
-from srbench.losses.vgg import check_layers
 
 LOSSES = ("pixel", "feature")
 #: architectures trained as SRCNN is: input = MATLAB-bicubic upscale of the LR luminance, target = HR luminance
 Y_SPACE_MODELS = ("srcnn",)
 AMP_DTYPES = ("bf16", "fp16")
 UPSAMPLE = ("deconv", "nearest")
+
+#: fast-neural-style's default TV strength 1e-6 at batch 4 in srbench's normalisation, i.e.
+#: ``srbench.losses.tv.fns_tv_weight(1e-6, 4)`` (a test pins the two equal; written out so that this module,
+#: which ``srbench train --help`` reads, imports no torch)
+FNS_TV_WEIGHT = 2e-6
 
 #: fields that may change between a run and its resumption (they do not change the trajectory)
 RESUMABLE_CHANGES = frozenset(
@@ -83,7 +86,7 @@ class TrainConfig:
     scale: int = 4
     loss: str = "feature"
     feature_layers: tuple[str, ...] = ("relu2_2",)
-    tv_weight: float = fns_tv_weight(1e-6, 4)
+    tv_weight: float = FNS_TV_WEIGHT
     crop: int = 288
     batch_size: int = 4
     lr: float = 1e-3
@@ -115,6 +118,8 @@ class TrainConfig:
         if self.loss not in LOSSES:
             raise ConfigError(f"unknown loss {self.loss!r}; use --loss pixel or --loss feature")
         if self.loss == "feature":
+            from srbench.losses.vgg import check_layers
+
             check_layers(self.feature_layers)
         if self.space == "y" and self.loss != "pixel":
             raise ConfigError(f"{self.model} is trained on the luminance channel: use --loss pixel")
@@ -241,7 +246,7 @@ RECIPES: dict[str, TrainConfig] = {
 
 #: TV weight per recipe and loss (about 1 % of the loss; see the module docstring)
 TV_WEIGHTS: dict[str, dict[str, float]] = {
-    "johnson2016": {"pixel": fns_tv_weight(1e-6, 4), "feature": 2e-3},
+    "johnson2016": {"pixel": FNS_TV_WEIGHT, "feature": 2e-3},
     "srcnn": {"pixel": 0.0},
 }
 

@@ -1,6 +1,6 @@
 """Tiled inference equals untiled inference when the overlap covers the receptive field.
 
-Johnson x4's SR pixels of LR pixel p depend on LR pixels p - 13 .. p + 14 (srbench.inference.tiling), so with the
+Johnson x4's SR pixels of LR pixel p depend on LR pixels p - 13 .. p + 14 (srbench.tiling), so with the
 cut in the middle of the shared band an overlap of 27 is the minimum for exactness. Tolerances: float32 1e-5 on
 [0, 1] values (the same arithmetic, but convolution kernels may block and sum differently for different input
 sizes; measured 6e-8), float64 1e-12 (measured bit-identical on CPU).
@@ -13,9 +13,9 @@ import torch
 from torch import Tensor, nn
 
 from srbench.errors import ConfigError
-from srbench.inference.tiling import check_tiling, tile_spans, upscale_tiled
 from srbench.models import build_model
 from srbench.protocol.imresize import imresize
+from srbench.tiling import check_tiling, tile_spans, upscale_tiled
 
 
 def _johnson(dtype: torch.dtype = torch.float32, channels: int = 8) -> nn.Module:

@@ -12,7 +12,7 @@ from srbench.data.datasets import resolve_dataset
 from srbench.errors import ConfigError
 from srbench.evaluate import evaluate
 from srbench.methods import resolve_method
-from srbench.methods.base import canonical_method_name
+from srbench.methods.naming import canonical_method_name
 from srbench.methods.postprocessed import PostProcessed, split_postprocess
 from srbench.protocol.record import get_protocol
 

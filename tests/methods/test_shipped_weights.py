@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from srbench.methods import resolve_method
-from srbench.methods.baselines import SHIPPED, SHIPPED_DIR, shipped_weights
+from srbench.methods.naming import SHIPPED, SHIPPED_DIR, shipped_weights
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,7 +101,7 @@ def test_shipped_methods_resolve_and_run_from_an_installed_wheel(tmp_path: Path)
     probe_dir.mkdir()
     (probe_dir / "tests_shipped_probe.py").write_text(
         "import numpy as np\nfrom srbench.methods import resolve_method\n"
-        "from srbench.methods.baselines import shipped_weights\n\n" + inspect.getsource(probe)
+        "from srbench.methods.naming import shipped_weights\n\n" + inspect.getsource(probe)
     )
     env_run["PYTHONPATH"] = os.pathsep.join([str(site), str(probe_dir)])
     names = sorted(SHIPPED)

@@ -40,15 +40,20 @@ alone needs 2.
 
 Images no larger than one tile go through ``fn`` untiled. All tiles have the same size (the last tile of a row
 or column is aligned to the image end, so it overlaps its neighbour more), which keeps the work per call even.
+
+A low-level module: :mod:`srbench.methods` (SRCNN) and :mod:`srbench.inference` both tile, so it sits below both,
+and it imports no torch (``srbench upscale --help`` shows its defaults).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from srbench.errors import ConfigError
+
+if TYPE_CHECKING:  # the tiles are sliced and stitched with tensor methods only: importing this needs no torch
+    from torch import Tensor
 
 #: default LR tile size and overlap (pixels); ``overlap >= 28`` makes Johnson x4 / x8 tiling exact
 DEFAULT_TILE = 256
