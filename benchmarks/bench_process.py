@@ -5,7 +5,9 @@ Python process started the way a user starts it, so imports, kernel loading and 
 timing:
 
 * ``srbench``: ``srbench eval -d ... -s 4 --sr-dir DIR --metric ... --no-store -o rows.csv --device cpu``, one
-  process for all datasets of a case, with its defaults (worker threads over the CPU cores);
+  process for all datasets of a case, with its defaults (worker threads over the CPU cores; PSNR + SSIM take the lean
+  SR-folder path, :mod:`srbench.evaluate.lean`; run with ``SRBENCH_LEAN=0`` in the environment to time the general
+  path). The child processes inherit ``PYTHONPATH``, so ``PYTHONPATH=<worktree>`` times that checkout's srbench;
 * ``basicsr``: BasicSR 1.4.2's own ``calculate_psnr`` / ``calculate_ssim`` (``test_y_channel=True``,
   ``crop_border=4``, images read with ``cv2.imread`` as BasicSR's scripts do). ``import basicsr`` fails with
   torchvision >= 0.17 (``basicsr.data.degradations`` imports ``torchvision.transforms.functional_tensor``), so

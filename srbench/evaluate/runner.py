@@ -18,6 +18,7 @@ same output skips groups already complete (keyed by method provenance, dataset c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -474,6 +475,15 @@ def evaluate(
         torch.set_num_threads(threads)
     try:
         n_workers = default_workers(dev) if workers is None else max(1, workers)
+        # --- issue 12 hook: SR folders + PSNR/SSIM on the CPU take the lean path (srbench.evaluate.lean) ---
+        from srbench.evaluate import lean
+
+        if lean.applies(methods, metrics, protocol, dev.type, lr_dir, save_sr):
+            with contextlib.suppress(lean.Fallback):
+                return EvalResult(*lean.evaluate_sr_dirs(
+                    datasets, methods, scales, metrics, protocol, output, progress, store, n_workers
+                ))  # fmt: skip
+        # --- end of the issue 12 hook ---
         return _evaluate(
             datasets, methods, scales, metrics, protocol, dev, output, lr_dir, progress, batch, store, n_workers,
             None if save_sr is None else Path(save_sr),

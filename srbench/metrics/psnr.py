@@ -1,10 +1,11 @@
 """Peak signal-to-noise ratio: ``psnr`` on [0, 255] luminance, ``psnr-rgb`` on the R, G, B channels.
 
 PSNR = 10 log10(255^2 / MSE), with the MSE over all pixels (and, for ``psnr-rgb``, all three channels) of one
-(shaved, rounded) image, computed in float64. The dataset score is the mean of the per-image values (never a
-pooled MSE). An exact match (MSE = 0) gives +inf. ``psnr-rgb`` of a grayscale image is the PSNR of its one
-channel. ``psnr-rgb`` is what scikit-image's ``peak_signal_noise_ratio(hr, sr, data_range=255)`` gives on the
-RGB arrays (IQA-PyTorch's "official" PSNR); it is about 1.7 dB below the Y-channel PSNR of the SR literature.
+(shaved, rounded) image, computed in float64 (the dB step in Python floats: :func:`srbench.kernels.scores.psnr_db`).
+The dataset score is the mean of the per-image values (never a pooled MSE). An exact match (MSE = 0) gives +inf.
+``psnr-rgb`` of a grayscale image is the PSNR of its one channel. ``psnr-rgb`` is what scikit-image's
+``peak_signal_noise_ratio(hr, sr, data_range=255)`` gives on the RGB arrays (IQA-PyTorch's "official" PSNR); it
+is about 1.7 dB below the Y-channel PSNR of the SR literature.
 Reference: the SR benchmark convention, e.g. SRCNN ``demo_SR.m`` / RCAN ``Evaluate_PSNR_SSIM.m``
 (``../shared/reference/evaluation-conventions.md`` section 3.1).
 """
@@ -15,6 +16,7 @@ import torch
 from torch import Tensor
 
 from srbench import kernels
+from srbench.kernels.scores import psnr_db
 from srbench.metrics.base import METRICS, MetricSpec
 
 PEAK = 255.0
@@ -32,10 +34,11 @@ def psnr(sr: Tensor, hr: Tensor, peak: float = PEAK) -> Tensor:
 
         count = sr.shape[1] * sr.shape[2] * sr.shape[3]
         mse = torch.from_numpy(squared_error_sums(sr.numpy(), hr.numpy())) / count
-        return 10.0 * torch.log10(peak**2 / mse)
-    diff = sr.to(torch.float64) - hr.to(torch.float64)
-    mse = diff.pow(2).flatten(1).mean(dim=1)
-    return 10.0 * torch.log10(peak**2 / mse)
+    else:
+        diff = sr.to(torch.float64) - hr.to(torch.float64)
+        mse = diff.pow(2).flatten(1).mean(dim=1)
+    # the dB step in Python floats (the C library's log10), the same bits on every device, backend and path
+    return torch.tensor(psnr_db(mse.tolist(), peak), dtype=torch.float64, device=sr.device)
 
 
 METRICS.add(
