@@ -51,7 +51,7 @@ from PIL import Image
 from srbench.data.datasets import Dataset, ImageEntry, folder_dataset, resolve_dataset
 from srbench.device import resolve_device
 from srbench.evaluate import evaluate
-from srbench.evaluate.runner import default_workers
+from srbench.evaluate.workers import default_workers
 from srbench.methods import resolve_method
 from srbench.metrics.fsim import clear_filter_bank_cache
 from srbench.protocol import imresize as imresize_module

@@ -13,8 +13,7 @@ from torch import Tensor
 
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.data.imageio import read_image
-from srbench.evaluate import evaluate
-from srbench.evaluate import runner as runner_module
+from srbench.evaluate import evaluate, method_stage
 from srbench.methods import SrDirMethod
 from srbench.methods.base import Method
 from srbench.methods.classic import Bicubic
@@ -112,6 +111,6 @@ def test_sr_dir_makes_no_lr_and_scores_the_same(tmp_path: Path, monkeypatch: pyt
     def no_lr(*args: object, **kwargs: object) -> Tensor:
         raise AssertionError("--sr-dir made an LR image")
 
-    monkeypatch.setattr(runner_module, "method_input", no_lr)
+    monkeypatch.setattr(method_stage, "method_input", no_lr)
     after = evaluate(ds, [SrDirMethod(folder)], [4], list(METRICS)).rows
     pd.testing.assert_frame_equal(_scores(after), _scores(before), check_exact=True)

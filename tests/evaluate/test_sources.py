@@ -18,7 +18,7 @@ from PIL import Image
 from srbench.data.datasets import FileRecord, folder_dataset
 from srbench.errors import DataError
 from srbench.evaluate import evaluate, sources
-from srbench.evaluate.runner import Timer
+from srbench.evaluate.timing import Timer
 from srbench.methods import resolve_method
 from srbench.protocol.record import Protocol
 
@@ -42,7 +42,7 @@ def test_planned_groups_decoded_by_workers_give_the_rows_of_decoding_first(
 ) -> None:
     ds = folder_dataset(_folder(tmp_path))
     planned = evaluate([ds], [resolve_method("bicubic")], [4], ["psnr", "ssim"], workers=workers)
-    monkeypatch.setattr("srbench.evaluate.runner.plan_images", lambda *a, **k: None)  # decode all first
+    monkeypatch.setattr("srbench.evaluate.plan.plan_images", lambda *a, **k: None)  # decode all first
     eager = evaluate([ds], [resolve_method("bicubic")], [4], ["psnr", "ssim"], workers=workers)
     pd.testing.assert_frame_equal(_scores(planned.rows), _scores(eager.rows), check_exact=True)
     assert planned.timings["decode"] > 0

@@ -19,7 +19,7 @@ from PIL import Image
 from srbench.data.datasets import folder_dataset
 from srbench.errors import DataError
 from srbench.evaluate import evaluate
-from srbench.evaluate.runner import default_workers, map_in_threads
+from srbench.evaluate.workers import default_workers, map_in_threads
 from srbench.methods import resolve_method
 from srbench.testing.numpy_reference import bicubic_scores_np
 

@@ -24,7 +24,7 @@ from scipy.ndimage import correlate
 
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
-from srbench.evaluate.runner import evaluate
+from srbench.evaluate import evaluate
 from srbench.methods import METHODS, Method
 from srbench.methods.srcnn import VARIANTS, SRCNNMethod
 from srbench.models.registry import build_model

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
-from srbench.evaluate.runner import evaluate
+from srbench.evaluate import evaluate
 from srbench.methods import resolve_method
 from srbench.methods.base import Method
 from srbench.report.figures import (

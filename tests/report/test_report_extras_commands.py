@@ -11,7 +11,7 @@ import pytest
 from srbench.commands.report_extras import chart_command, compare_command, figure_command
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError
-from srbench.evaluate.runner import evaluate
+from srbench.evaluate import evaluate
 from srbench.methods import resolve_method
 
 
