@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from srbench.data.datasets import resolve_dataset
-from srbench.evaluate import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
 from srbench.methods.base import weights_method
 from srbench.methods.baselines import SHIPPED_DIR
@@ -61,10 +61,12 @@ def score(model_path: Path, scale: int, root: Path, out_csv: Path) -> pd.DataFra
     frames = []
     for proto_name, histmatch in (("standard", "none"), ("standard+histmatch", "rgb")):
         proto = get_protocol("standard").replace(histmatch=histmatch)
-        res = evaluate(datasets, [method], [scale], METRICS, proto, "cpu", output=out_csv)
+        res = evaluate(EvalRequest(datasets, [method], [scale], METRICS, proto, "cpu", output=out_csv))
         frames.append(res.rows.assign(variant=proto_name))
     bicubic = evaluate(
-        datasets, [resolve_method("bicubic")], [scale], METRICS, get_protocol("standard"), "cpu", output=out_csv
+        EvalRequest(
+            datasets, [resolve_method("bicubic")], [scale], METRICS, get_protocol("standard"), "cpu", output=out_csv
+        )
     )
     frames.append(bicubic.rows.assign(variant="bicubic (standard)"))
     return pd.concat(frames, ignore_index=True)

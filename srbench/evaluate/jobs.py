@@ -23,8 +23,8 @@ def run_jobs(run: Run) -> tuple[list[pd.DataFrame], int, int]:
             if isinstance(slot, Job) and slot.scoring.finished():
                 rows = slot.rows(run.specs, run.device)
                 run.table.replace(slot.key, rows)
-                if run.store is not None:
-                    run.store.replace(slot.key, rows)
+                if run.request.store is not None:
+                    run.request.store.replace(slot.key, rows)
         raise
 
 
@@ -40,8 +40,8 @@ def _collect(run: Run, slots: list[pd.DataFrame | Job]) -> tuple[list[pd.DataFra
         run.table.replace(slot.key, rows)
         if slot.saver is not None:
             slot.saver.finish()
-        if run.store is not None:
-            run.store.replace(slot.key, rows)
+        if run.request.store is not None:
+            run.request.store.replace(slot.key, rows)
         frames.append(rows)
         computed += 1
         slots[i] = rows  # the job's images (and, with its dataset's last job, the decoded arrays) can be freed

@@ -7,11 +7,10 @@ submitted to the shared worker pool at once, so no worker waits at the end of a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import torch
@@ -20,6 +19,7 @@ from srbench.data.datasets import Dataset
 from srbench.evaluate.grouping import groups_by_shape
 from srbench.evaluate.lr_files import lr_dir_for, lr_source
 from srbench.evaluate.pipeline import prepare_hr
+from srbench.evaluate.request import EvalRequest, ProgressFn
 from srbench.evaluate.results import GroupKey, ResultTable
 from srbench.evaluate.rows import result_rows
 from srbench.evaluate.save_sr import SrFolder
@@ -31,34 +31,16 @@ from srbench.methods.srdir import SrDirMethod
 from srbench.metrics import MetricSpec
 from srbench.protocol.record import Protocol
 
-if TYPE_CHECKING:
-    from srbench.store import ResultStore
-
-ProgressFn = Callable[[str, int], Callable[[int], None]]
-"""Progress display: ``(description, total) -> advance(n)``."""
-
-
-def no_progress(description: str, total: int) -> Callable[[int], None]:
-    """The :data:`ProgressFn` that shows nothing."""
-    return lambda n: None
-
 
 @dataclass(frozen=True)
 class Run:
-    """What every group of one evaluation shares: its settings and the timer, result table and worker pool."""
+    """What every group of one evaluation shares: the request, what :func:`srbench.evaluate.evaluate` made of it
+    (metric specs, device, worker count), the progress display, and the timer, result table and worker pool."""
 
-    datasets: Sequence[Dataset]
-    methods: Sequence[Method]
-    scales: Sequence[int]
-    metrics: Sequence[str]
-    protocol: Protocol
+    request: EvalRequest
     specs: Sequence[MetricSpec]
     device: torch.device
-    lr_dir: str | None
-    save_sr: Path | None
-    batch: int
     workers: int
-    store: ResultStore | None
     progress: ProgressFn
     timer: Timer
     table: ResultTable
@@ -88,22 +70,22 @@ class Job:
 
 def plan_jobs(run: Run) -> Iterator[pd.DataFrame | Job]:
     """Every (dataset, scale, method) group in order: its reused rows, or a job whose work is submitted now."""
-    for ds in run.datasets:
+    request = run.request
+    save_sr = None if request.save_sr is None else Path(request.save_sr)
+    for ds in request.datasets:
         decoded = DecodedImages(run.timer)
-        for scale in run.scales:
-            lr_folder = lr_dir_for(run.lr_dir, ds, scale)
-            proto = run.protocol
-            if run.lr_dir is not None:
+        for scale in request.scales:
+            lr_folder = lr_dir_for(request.lr_dir, ds, scale)
+            proto = request.protocol
+            if request.lr_dir is not None:
                 # one key for every dataset and scale of one --lr-dir: the folder template, made absolute
-                proto = run.protocol.replace(degradation="given", lr_source=lr_source(run.lr_dir))
+                proto = proto.replace(degradation="given", lr_source=lr_source(request.lr_dir))
             images: Sequence[AnyHR] | None = None
-            for method in run.methods:
+            for method in request.methods:
                 method.check_scale(scale)
                 key = GroupKey(method.name, method.key(), ds.name, ds.checksum, scale, proto.key())
                 ids = [img.id for img in ds.images]
-                saver = (
-                    None if run.save_sr is None else SrFolder(run.save_sr, method, ds.name, ds.checksum, scale, proto)
-                )
+                saver = None if save_sr is None else SrFolder(save_sr, method, ds.name, ds.checksum, scale, proto)
                 cached = _reused(run, key, ids, saver)
                 if cached is not None:
                     yield cached
@@ -114,16 +96,16 @@ def plan_jobs(run: Run) -> Iterator[pd.DataFrame | Job]:
                     method.check_files({img.id: img.size for img in images}, scale)
                 advance = run.progress(f"{method.name} {ds.title} x{scale}", len(images))
                 one_group = group_scorer(
-                    method, scale, proto, run.device, run.timer, run.specs, lr_folder, run.batch, saver
+                    method, scale, proto, run.device, run.timer, run.specs, lr_folder, request.batch, saver
                 )
-                groups = groups_by_shape(images, run.batch if method.batchable else 1)
+                groups = groups_by_shape(images, request.batch if method.batchable else 1)
                 scoring = GroupScoring(run.pool, one_group, groups, advance)
                 yield Job(ds, scale, method, images, proto, key, scoring, saver)
 
 
 def _reused(run: Run, key: GroupKey, ids: list[str], saver: SrFolder | None) -> pd.DataFrame | None:
     """The rows of ``key`` from the output or the store when they are complete (each then gets what it lacks)."""
-    table, store, metrics = run.table, run.store, run.metrics
+    table, store, metrics = run.table, run.request.store, run.request.metrics
     wanted = saver is not None and not saver.complete(ids)  # SR images to save: compute the group
     cached = None if wanted else table.lookup(key, ids, metrics)
     if cached is None and store is not None and not wanted:

@@ -52,7 +52,7 @@ from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
 from srbench.evaluate.method_stage import run_method
 from srbench.evaluate.pipeline import prepare_hr, sr_to_y, y_of
-from srbench.evaluate.runner import check_scale
+from srbench.evaluate.request import check_scale
 from srbench.evaluate.scoring import score_pairs
 from srbench.evaluate.timing import Timer
 from srbench.methods.base import Method, resolve_method

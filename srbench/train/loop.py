@@ -340,7 +340,7 @@ class _Validator:
     def __call__(self, model: nn.Module, iteration: int) -> dict[str, Any] | None:
         if self.dataset is None:
             return None
-        from srbench.evaluate import evaluate
+        from srbench.evaluate import EvalRequest, evaluate
         from srbench.methods.model import ModelMethod
         from srbench.protocol.record import get_protocol
 
@@ -355,7 +355,9 @@ class _Validator:
             method = ModelMethod(net, f"train@{iteration}", self.config.scale, "rgb")
         try:
             result = evaluate(
-                [self.dataset], [method], [self.config.scale], VAL_METRICS, get_protocol("standard"), self.device
+                EvalRequest(
+                    [self.dataset], [method], [self.config.scale], VAL_METRICS, get_protocol("standard"), self.device
+                )
             )
         finally:
             net.train()
