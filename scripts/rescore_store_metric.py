@@ -16,9 +16,9 @@ from pathlib import Path
 
 from srbench.data.datasets import resolve_dataset
 from srbench.evaluate import EvalRequest, evaluate
-from srbench.evaluate.results import read_results, write_results_atomic
 from srbench.methods import resolve_method
 from srbench.metrics import METRICS
+from srbench.results.table import read_results, write_results_atomic
 
 
 def main() -> None:

@@ -293,7 +293,7 @@ def eval_cmd(
     from srbench.protocol.record import get_protocol, protocol_label
     from srbench.report.console import leaderboard_table, timing_table
     from srbench.report.leaderboard import means
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
     root = resolve_data_root(data_root)
     _export_weights_root(weights_root)

@@ -20,7 +20,6 @@ from srbench.evaluate.grouping import groups_by_shape
 from srbench.evaluate.lr_files import lr_dir_for, lr_source
 from srbench.evaluate.pipeline import prepare_hr
 from srbench.evaluate.request import EvalRequest, ProgressFn
-from srbench.evaluate.results import GroupKey, ResultTable
 from srbench.evaluate.rows import result_rows
 from srbench.evaluate.save_sr import SrFolder
 from srbench.evaluate.scoring import GroupScoring, group_scorer
@@ -30,6 +29,7 @@ from srbench.methods.base import Method
 from srbench.methods.srdir import SrDirMethod
 from srbench.metrics import MetricSpec
 from srbench.protocol.record import Protocol
+from srbench.results.table import GroupKey, ResultTable
 
 
 @dataclass(frozen=True)

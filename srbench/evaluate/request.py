@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import TYPE_CHECKING
 
 import torch
 
@@ -14,9 +13,7 @@ from srbench.errors import ConfigError
 from srbench.methods.base import Method
 from srbench.metrics import METRICS
 from srbench.protocol.record import Protocol
-
-if TYPE_CHECKING:
-    from srbench.store import ResultStore
+from srbench.results.store import ResultStore
 
 SCALES = (2, 3, 4, 8)
 """The scales every protocol and method supports."""
@@ -74,8 +71,8 @@ class EvalRequest:
     """CSV file of per-image rows: every finished group is written to it atomically, and reused on the next run."""
 
     store: ResultStore | None = None
-    """A :class:`srbench.store.ResultStore`: finished groups are added to it (atomically, deduplicated by key) and
-    groups already stored are reused."""
+    """A :class:`srbench.results.store.ResultStore`: finished groups are added to it (atomically, deduplicated by
+    key) and groups already stored are reused."""
 
     lr_dir: str | None = None
     """Folder of given LR images (``{dataset}`` and ``{scale}`` are substituted) instead of the protocol's

@@ -11,12 +11,12 @@ import torch
 
 import srbench
 from srbench.data.datasets import Dataset
-from srbench.evaluate.results import GroupKey
 from srbench.evaluate.scoring import Scores
 from srbench.evaluate.sources import AnyHR
 from srbench.methods.base import Method
 from srbench.metrics import MetricSpec
 from srbench.protocol.record import Protocol, protocol_label
+from srbench.results.table import GroupKey
 
 
 def result_rows(
@@ -30,7 +30,7 @@ def result_rows(
     device: torch.device,
     key: GroupKey,
 ) -> pd.DataFrame:
-    """One row per image of ``images``, in their order (the columns of :mod:`srbench.evaluate.results`)."""
+    """One row per image of ``images``, in their order (the columns of :mod:`srbench.results.table`)."""
     now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     metric_settings = json.dumps({m.name: dict(m.settings) for m in specs}, sort_keys=True)
     records = []

@@ -31,10 +31,10 @@ import torch
 from srbench.evaluate.jobs import run_jobs
 from srbench.evaluate.plan import Run
 from srbench.evaluate.request import EvalRequest, ProgressFn, no_progress
-from srbench.evaluate.results import ResultTable
 from srbench.evaluate.timing import Timer
 from srbench.evaluate.workers import default_workers
 from srbench.metrics import METRICS
+from srbench.results.table import ResultTable
 
 
 @dataclass

@@ -25,11 +25,11 @@ from torch import Tensor
 from srbench.data.datasets import folder_dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
 from srbench.evaluate import EvalRequest, evaluate
-from srbench.evaluate.results import read_results
 from srbench.methods import SrDirMethod, resolve_method
 from srbench.methods.base import Method
 from srbench.metrics import METRICS
 from srbench.protocol.record import Protocol
+from srbench.results.table import read_results
 from srbench.testing.numpy_reference import bicubic_scores_np, imresize_np, psnr_np, ssim_skimage
 
 METRICS_FAST = ("psnr", "ssim")

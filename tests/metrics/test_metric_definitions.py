@@ -18,10 +18,10 @@ from skimage import data
 from srbench.data.datasets import resolve_dataset
 from srbench.data.imageio import write_image
 from srbench.evaluate import EvalRequest, evaluate
-from srbench.evaluate.results import redefined_metrics
 from srbench.methods import resolve_method
 from srbench.metrics import METRICS
-from srbench.store import ResultStore
+from srbench.results.store import ResultStore
+from srbench.results.table import redefined_metrics
 
 
 def test_every_registered_name_has_its_own_settings() -> None:

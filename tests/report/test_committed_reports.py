@@ -38,7 +38,7 @@ def test_committed_store_rows_are_reproduced_by_the_current_code(shared_datasets
     from srbench.data.datasets import resolve_dataset
     from srbench.evaluate import EvalRequest, evaluate
     from srbench.methods import resolve_method
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
     stored = ResultStore(REPO / "reports" / "store").rows()
     stored = stored[(stored["method"] == "bicubic") & (stored["dataset"] == "set5") & (stored["scale"] == scale)]

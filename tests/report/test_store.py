@@ -12,9 +12,9 @@ import pytest
 from srbench.data.datasets import resolve_dataset
 from srbench.errors import DataError
 from srbench.evaluate import EvalRequest, evaluate
-from srbench.evaluate.results import GroupKey
 from srbench.methods import resolve_method
-from srbench.store import ResultStore, default_store_root
+from srbench.results.store import ResultStore, default_store_root
+from srbench.results.table import GroupKey
 
 RowsFactory = Callable[..., pd.DataFrame]
 
