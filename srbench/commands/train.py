@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from srbench.errors import ConfigError
-from srbench.train.loop import RunEstimate, format_duration
+from srbench.train.estimate import RunEstimate, format_duration
 from srbench.train.recipe import RECIPES, TV_WEIGHTS, TrainConfig, default_tv_weight
 
 #: a CPU run estimated longer than this asks for confirmation (``--yes`` skips it)

@@ -1,7 +1,8 @@
 """Training SR networks with the Johnson et al. 2016 recipe: data, recipe, checkpoints and the loop."""
 
 from srbench.train.data import DEGRADATION, TrainData
-from srbench.train.loop import RunEstimate, TrainingError, TrainResult, train
+from srbench.train.estimate import RunEstimate
+from srbench.train.loop import TrainingError, TrainResult, train
 from srbench.train.recipe import RECIPES, TrainConfig, get_recipe
 
 __all__ = [
