@@ -50,8 +50,8 @@ from PIL import Image
 
 from srbench.data.datasets import Dataset, ImageEntry, folder_dataset, resolve_dataset
 from srbench.device import resolve_device
-from srbench.evaluate import evaluate
-from srbench.evaluate.runner import default_workers
+from srbench.evaluate import EvalRequest, evaluate
+from srbench.evaluate.workers import default_workers
 from srbench.methods import resolve_method
 from srbench.metrics.fsim import clear_filter_bank_cache
 from srbench.protocol import imresize as imresize_module
@@ -114,7 +114,7 @@ def run_srbench(
     imresize_module._contributions.cache_clear()
     imresize_module._contributions_t.cache_clear()
     w0, c0 = time.perf_counter(), time.process_time()
-    res = evaluate(datasets, [resolve_method("bicubic")], [scale], metrics, device=device, workers=workers)
+    res = evaluate(EvalRequest(datasets, [resolve_method("bicubic")], [scale], metrics, device=device, workers=workers))
     t = Timing(time.perf_counter() - w0, time.process_time() - c0, stages=dict(res.timings))
     return res.rows, t
 
@@ -127,7 +127,7 @@ def warm_up(device: torch.device, scale: int) -> None:
     bicubic_scores_np(hr, scale, ALL)
     with tempfile.TemporaryDirectory() as tmp:
         Image.fromarray(hr).save(Path(tmp) / "warm.png")
-        evaluate([folder_dataset(Path(tmp))], [resolve_method("bicubic")], [scale], ALL, device=device)
+        evaluate(EvalRequest([folder_dataset(Path(tmp))], [resolve_method("bicubic")], [scale], ALL, device=device))
 
 
 def _ratio(a: float, b: float) -> float:

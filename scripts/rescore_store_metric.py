@@ -15,10 +15,10 @@ import os
 from pathlib import Path
 
 from srbench.data.datasets import resolve_dataset
-from srbench.evaluate import evaluate
-from srbench.evaluate.results import read_results, write_results_atomic
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
 from srbench.metrics import METRICS
+from srbench.results.table import read_results, write_results_atomic
 
 
 def main() -> None:
@@ -33,7 +33,12 @@ def main() -> None:
     methods = sorted({str(g["method"].iloc[0]) for g in groups})
     root = os.environ.get("SRBENCH_DATA")
     rows = evaluate(
-        [resolve_dataset(d, root) for d in datasets], [resolve_method(m) for m in methods], [args.scale], [args.metric]
+        EvalRequest(
+            [resolve_dataset(d, root) for d in datasets],
+            [resolve_method(m) for m in methods],
+            [args.scale],
+            [args.metric],
+        )
     ).rows
     settings = json.loads(json.dumps(dict(METRICS.get(args.metric).settings)))
     for f, df in zip(files, groups, strict=True):

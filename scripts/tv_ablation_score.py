@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from srbench.data.datasets import resolve_dataset
-from srbench.evaluate import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.evaluate.pipeline import method_input, prepare_hr, y_of
 from srbench.methods.resolve import weights_method
 from srbench.metrics.periodic import periodic_energy
@@ -67,11 +67,13 @@ def main() -> None:
         if not model.is_file():
             continue
         res = evaluate(
-            [resolve_dataset(d, root) for d in DATASETS],
-            [weights_method(model, run.name)],
-            scales=[SCALE],
-            metrics=["psnr", "ssim"],
-            protocol=get_protocol("standard"),
+            EvalRequest(
+                [resolve_dataset(d, root) for d in DATASETS],
+                [weights_method(model, run.name)],
+                scales=[SCALE],
+                metrics=["psnr", "ssim"],
+                protocol=get_protocol("standard"),
+            )
         )
         means = res.rows.groupby("dataset")[["psnr", "ssim"]].mean()
         tv = [float(line.split(",")[3]) for line in (run / "train_log.csv").read_text().splitlines()[-20:]]

@@ -241,15 +241,15 @@ def eval_cmd(
     from srbench.atomic import check_writable
     from srbench.data.datasets import resolve_datasets
     from srbench.device import resolve_device
-    from srbench.evaluate import evaluate
-    from srbench.evaluate.runner import DEFAULT_METRICS, check_scale
+    from srbench.evaluate import EvalRequest, evaluate
+    from srbench.evaluate.request import DEFAULT_METRICS, check_scale
     from srbench.methods import SrDirMethod, resolve_method
     from srbench.methods.base import distinct_methods
     from srbench.metrics import METRICS
     from srbench.protocol.record import get_protocol, protocol_label
     from srbench.report.console import leaderboard_table, timing_table
     from srbench.report.leaderboard import means
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
     root = resolve_data_root(data_root)
     _export_weights_root(weights_root)
@@ -286,24 +286,24 @@ def eval_cmd(
         check_writable(result_store.root, folder=True)
     if dataset is None and root is None:
         err.print("[dim]no data root configured (--data-root / SRBENCH_DATA): using the embedded demo dataset[/dim]")
+    request = EvalRequest(
+        datasets,
+        methods,
+        scales,
+        metrics,
+        proto,
+        dev,
+        output=output,
+        store=result_store,
+        lr_dir=lr_dir,
+        save_sr=save_sr,
+        batch=batch,
+        threads=threads or None,
+        workers=workers or None,
+    )
     try:
         with progress_bars(progress) as bar:
-            result = evaluate(
-                datasets,
-                methods,
-                scales,
-                metrics,
-                proto,
-                dev,
-                output,
-                lr_dir,
-                bar,
-                batch,
-                threads or None,
-                result_store,
-                workers or None,
-                save_sr=save_sr,
-            )
+            result = evaluate(request, progress=bar)
     except KeyboardInterrupt:
         where = " and ".join(str(p) for p in (output, result_store.root if result_store else None) if p is not None)
         saved = f"; finished groups are saved in {where}, re-run the same command to resume" if where else ""

@@ -14,7 +14,7 @@ import pytest
 
 from srbench.report.formats import FORMATS
 from srbench.report.layouts import LAYOUTS
-from srbench.store import ResultStore
+from srbench.results.store import ResultStore
 from srbench.testing.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]

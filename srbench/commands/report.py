@@ -86,7 +86,7 @@ def report_command(
     from srbench.report.formats import format_for_path, render_table, rich_tables
     from srbench.report.layouts import report_tables
     from srbench.report.paper import parse_roles
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
     rows = ResultStore(store).rows()
     tables = report_tables(
@@ -144,7 +144,7 @@ def build_command(
 
 def _store_rows(ctx: typer.Context, store: Path | None) -> pd.DataFrame:
     """Rows of ``--store`` given to the subcommand, else to ``srbench report`` (``report --store S compare``)."""
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
     if store is None and isinstance(ctx.obj, dict):
         store = ctx.obj.get("store")

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from srbench import builtin
 from srbench.errors import ConfigError
+from srbench.train.estimate import RunEstimate, format_duration
 from srbench.train.recipe import RECIPES, TV_WEIGHTS, TrainConfig, default_tv_weight
-
-if TYPE_CHECKING:
-    from srbench.train.loop import RunEstimate
 
 #: a CPU run estimated longer than this asks for confirmation (``--yes`` skips it)
 CONFIRM_CPU_SECONDS = 3600.0
@@ -243,7 +241,7 @@ def train_command(
     from srbench.atomic import check_writable
     from srbench.train import get_recipe, train
     from srbench.train.checkpoint import load_checkpoint
-    from srbench.train.loop import CHECKPOINT, format_duration
+    from srbench.train.loop import CHECKPOINT
     from srbench.train.recipe import UPSAMPLE
 
     if output is not None and out_alias is not None and output != out_alias:

@@ -50,7 +50,9 @@ from srbench.data.protocol_files import (
 )
 from srbench.errors import ConfigError
 from srbench.evaluate.pipeline import hr_stack, method_input, prepare_hr
-from srbench.evaluate.runner import check_scale, default_workers, load_images, map_in_threads
+from srbench.evaluate.request import check_scale
+from srbench.evaluate.sources import load_images
+from srbench.evaluate.workers import default_workers, map_in_threads
 from srbench.methods.base import Space
 from srbench.protocol.degradations import DEGRADATIONS
 from srbench.protocol.record import Protocol

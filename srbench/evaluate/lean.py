@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from srbench.evaluate.results import GroupKey, ResultTable
+from srbench.results.table import GroupKey, ResultTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,14 +46,14 @@ if TYPE_CHECKING:
     from srbench.methods.base import Method
     from srbench.methods.srdir import SrDirMethod
     from srbench.protocol.record import Protocol
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
 ENV = "SRBENCH_LEAN"
 LEAN_METRICS = frozenset({"psnr", "ssim", "psnr-rgb"})
 """Metrics this path computes (exactly as :mod:`srbench.metrics.psnr` and :mod:`srbench.metrics.ssim` do on the CPU)."""
 
 SCALES = (2, 3, 4, 8)
-"""``srbench.evaluate.runner.SCALES``: other scales go to the general path, which refuses them."""
+"""``srbench.evaluate.request.SCALES``: other scales go to the general path, which refuses them."""
 Y_COEFFS = (65.481, 128.553, 24.966)
 Y_OFFSET = 16.0
 """MATLAB ``rgb2ycbcr``'s luminance row (:mod:`srbench.protocol.colour`; equal, pinned by the tests)."""
@@ -346,7 +346,7 @@ def _advance_when_done(advance: Callable[[int], None]) -> Callable[[Future[Any]]
 def _rows(
     job: _Job, results: list[tuple[tuple[int, int], bool, dict[str, float]]], protocol: Protocol, specs: Sequence[Any]
 ) -> pd.DataFrame:
-    """The general path's rows (``srbench.evaluate.runner._rows``), column for column."""
+    """The general path's rows (``srbench.evaluate.rows.result_rows``), column for column."""
     import pandas as pd
 
     import srbench

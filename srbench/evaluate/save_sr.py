@@ -1,4 +1,4 @@
-"""``evaluate(save_sr=DIR)`` / ``srbench eval --save-sr DIR``: keep the SR images that were scored.
+"""``EvalRequest(save_sr=DIR)`` / ``srbench eval --save-sr DIR``: keep the SR images that were scored.
 
 Layout: ``DIR/<method>/<dataset>/x<scale>/<image id>.png`` and a ``manifest.json`` per folder
 (:mod:`srbench.data.protocol_files`), written after the folder's last image; ``srbench eval --sr-dir

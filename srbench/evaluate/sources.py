@@ -20,6 +20,8 @@ import numpy as np
 from srbench.data.datasets import Dataset, ImageEntry
 from srbench.errors import DataError
 from srbench.evaluate.pipeline import HRImage, prepare_hr
+from srbench.evaluate.timing import Timer
+from srbench.evaluate.workers import map_in_threads
 from srbench.protocol.record import Protocol
 
 
@@ -83,6 +85,13 @@ class PendingHR:
 
 
 AnyHR = HRImage | PendingHR
+
+
+def load_images(ds: Dataset, workers: int = 4, decoded: DecodedImages | None = None) -> list[tuple[str, np.ndarray]]:
+    """Decode every HR image of ``ds`` now (in a small thread pool: the PNG decoders release the GIL)."""
+    decoded = decoded or DecodedImages(Timer())
+    arrays = map_in_threads(decoded.get, ds.images, workers)
+    return list(zip([img.id for img in ds.images], arrays, strict=True))
 
 
 def materialize(image: AnyHR) -> HRImage:

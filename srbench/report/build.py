@@ -32,7 +32,7 @@ from srbench.report.paper import (
     supplementary_table,
 )
 from srbench.report.select import guard_protocols, latest_groups, prepare_rows, select_rows
-from srbench.store import ResultStore
+from srbench.results.store import ResultStore
 
 COMMAND = "srbench report build --store reports/store --output reports"
 CORE_METRICS = ("psnr", "ssim", "fsim", "vif")

@@ -3,9 +3,9 @@
 **Visual comparison** (Johnson et al. 2016, Fig. 8): the HR crop and the same crop of every method's SR
 output, each captioned with the method's *whole-image* PSNR / SSIM on Y after the shave, i.e. exactly the
 numbers ``srbench eval`` reports for that image. The SR outputs come from
-:func:`srbench.evaluate.runner.run_method` (the evaluation's own code path, with the protocol's degradation,
+:func:`srbench.evaluate.method_stage.run_method` (the evaluation's own code path, with the protocol's degradation,
 colour handling, histogram matching and rounding) and the scores from
-:func:`srbench.evaluate.runner.score_pairs`; the method is wrapped only to record what it returned.
+:func:`srbench.evaluate.scoring.score_pairs`; the method is wrapped only to record what it returned.
 
 Panels show either
 
@@ -50,8 +50,11 @@ from srbench.atomic import atomic_path
 from srbench.config import data_root
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
+from srbench.evaluate.method_stage import run_method
 from srbench.evaluate.pipeline import prepare_hr, sr_to_y, y_of
-from srbench.evaluate.runner import Timer, check_scale, run_method, score_pairs
+from srbench.evaluate.request import check_scale
+from srbench.evaluate.scoring import score_pairs
+from srbench.evaluate.timing import Timer
 from srbench.methods.base import Method
 from srbench.methods.resolve import resolve_method
 from srbench.methods.srdir import SrDirMethod

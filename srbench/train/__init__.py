@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from srbench.train.data import DEGRADATION, TrainData
-    from srbench.train.loop import RunEstimate, TrainingError, TrainResult, train
+    from srbench.train.estimate import RunEstimate
+    from srbench.train.loop import TrainingError, TrainResult, train
     from srbench.train.recipe import RECIPES, TrainConfig, get_recipe
 
 #: public name -> the module of this package that defines it
 _HOMES = {
     "DEGRADATION": "data",
     "TrainData": "data",
-    "RunEstimate": "loop",
+    "RunEstimate": "estimate",
     "TrainingError": "loop",
     "TrainResult": "loop",
     "train": "loop",

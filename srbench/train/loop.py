@@ -34,21 +34,22 @@ Data parallel: under ``torchrun`` (``WORLD_SIZE > 1``) the process group is init
 CUDA), the model is wrapped in ``DistributedDataParallel`` (with synchronised batch norm on CUDA, so the batch
 statistics are those of the global batch), each rank takes its ``batch_size / world_size`` share of every global
 batch, logged losses are averaged over ranks and only rank 0 writes files.
+
+This module is the loop itself; its parts live beside it: :mod:`srbench.train.distributed` (process group,
+device), :mod:`srbench.train.history` (the loss history, ``train_log.csv``), :mod:`srbench.train.validation`
+(``validation.csv``), :mod:`srbench.train.estimate` (:class:`RunEstimate`), :mod:`srbench.train.interrupt`
+(deferred Ctrl-C), :mod:`srbench.train.resume` (does a checkpoint fit this run) and
+:mod:`srbench.train.checkpoint` (the checkpoint file).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import math
 import os
-import platform
 import random
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,23 +63,22 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import Tensor, nn
 
-from srbench.atomic import atomic_path
-from srbench.config import data_root as resolve_data_root
-from srbench.device import resolve_device
-from srbench.errors import ConfigError, DataError, SrbenchError, access_error
+from srbench.errors import ConfigError, SrbenchError, access_error
 from srbench.losses.combined import CombinedLoss
-from srbench.methods.base import Method
 from srbench.models.registry import build_model
 from srbench.models.weights import save_weights
 from srbench.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from srbench.train.data import TrainData
-from srbench.train.recipe import RESUMABLE_CHANGES, TrainConfig
+from srbench.train.distributed import Dist, device_name, init_distributed, unwrap
+from srbench.train.estimate import ESTIMATE_ITERATIONS, RunEstimate
+from srbench.train.history import TRAIN_LOG, History, atomic_write_text, csv_text
+from srbench.train.interrupt import DeferredInterrupt
+from srbench.train.recipe import TrainConfig
+from srbench.train.resume import check_resume
+from srbench.train.validation import VALIDATION, Validator, write_validation
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.safetensors"
-TRAIN_LOG = "train_log.csv"
-VALIDATION = "validation.csv"
-VAL_METRICS = ("psnr", "ssim")
 
 
 def to_y_space(lr: Tensor, hr: Tensor, scale: int) -> tuple[Tensor, Tensor]:
@@ -116,76 +116,6 @@ class TrainResult:
     iterations_per_second: float = 0.0
 
 
-@dataclass(frozen=True)
-class RunEstimate:
-    """How long the whole run will take on this device, from the first timed iterations (after one warm-up)."""
-
-    seconds: float
-    seconds_per_iteration: float
-    iterations: int
-    device: str
-    timed_iterations: int
-
-    def describe(self) -> str:
-        return (
-            f"estimated run time on {self.device}: {format_duration(self.seconds)} for {self.iterations} "
-            f"iterations ({self.seconds_per_iteration:.3g} s per iteration over {self.timed_iterations} timed, "
-            "validation not counted)"
-        )
-
-
-def format_duration(seconds: float) -> str:
-    """``3 d 4 h``, ``2 h 5 min``, ``7 min``, ``12 s``: two units at most."""
-    s = round(seconds)
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
-    m, sec = divmod(rem, 60)
-    if d:
-        return f"{d} d {h} h"
-    if h:
-        return f"{h} h {m} min"
-    return f"{m} min" if m else f"{sec} s"
-
-
-#: iterations timed (after one warm-up iteration) for :class:`RunEstimate`
-ESTIMATE_ITERATIONS = 3
-
-
-class _DeferredInterrupt:
-    """Turns the first SIGINT into a request honoured at the end of the running iteration (main thread only)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.requested = False
-        self._enabled = enabled and threading.current_thread() is threading.main_thread()
-        self._previous: Any = None
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self.requested:  # a second Ctrl-C: stop now
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> _DeferredInterrupt:
-        if self._enabled:
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._enabled:
-            signal.signal(signal.SIGINT, self._previous)
-
-    @contextlib.contextmanager
-    def suspended(self) -> Iterator[None]:
-        """Ctrl-C raises at once meanwhile (e.g. while a confirmation prompt waits for the user)."""
-        if not self._enabled:
-            yield
-            return
-        signal.signal(signal.SIGINT, self._previous)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, self._handler)
-
-
 def _remove_unfinished_run(out: Path, existed: bool) -> None:
     """After a run failed before its first checkpoint: remove the files it wrote, and ``out`` if it made it."""
     if (out / CHECKPOINT).exists():
@@ -196,99 +126,6 @@ def _remove_unfinished_run(out: Path, existed: bool) -> None:
     if not existed:
         with contextlib.suppress(OSError):
             out.rmdir()  # only if empty: nothing of the user's is ever removed
-
-
-@dataclass(frozen=True)
-class _Dist:
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-    created: bool = False
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-def _init_distributed(config: TrainConfig) -> tuple[_Dist, torch.device]:
-    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-    if world <= 1:
-        return _Dist(), resolve_device(config.device)
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", str(rank)))
-    device = resolve_device(config.device)
-    if device.type == "cuda":
-        device = torch.device("cuda", local)
-        torch.cuda.set_device(device)
-    if config.batch_size % world:
-        raise ConfigError(
-            f"--batch-size {config.batch_size} cannot be split over {world} processes; use a multiple of {world}"
-        )
-    created = False
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world)
-        created = True
-    return _Dist(dist.get_rank(), dist.get_world_size(), local, created), device
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
-        fh.write(text)
-
-
-def _csv_text(columns: Sequence[str], rows: Iterator[Sequence[Any]] | list[Sequence[Any]], header: bool) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    if header:
-        w.writerow(columns)
-    for row in rows:
-        w.writerow([repr(v) if isinstance(v, float) else v for v in row])
-    return buf.getvalue()
-
-
-class _History:
-    """The per-iteration loss history (the source of truth for ``train_log.csv``)."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.columns = ["iteration", "loss", *names, "it_per_s", "elapsed_s"]
-        self.data: dict[str, list[float]] = {c: [] for c in self.columns}
-
-    def __len__(self) -> int:
-        return len(self.data["iteration"])
-
-    def add(self, row: Sequence[float]) -> None:
-        for c, v in zip(self.columns, row, strict=True):
-            self.data[c].append(v)
-
-    def rows(self, start: int = 0) -> Iterator[list[Any]]:
-        for i in range(start, len(self)):
-            yield [int(self.data["iteration"][i]), *[self.data[c][i] for c in self.columns[1:]]]
-
-    def to_state(self) -> dict[str, Tensor]:
-        out = {c: torch.tensor(v, dtype=torch.float64) for c, v in self.data.items() if c != "iteration"}
-        out["iteration"] = torch.tensor(self.data["iteration"], dtype=torch.int64)
-        return out
-
-    def load_state(self, state: dict[str, Tensor], upto: int) -> None:
-        if list(state) and set(state) != set(self.columns):
-            raise DataError(
-                f"the checkpoint's loss history has columns {sorted(state)}, this run logs {sorted(self.columns)}; "
-                "resume with the same loss settings"
-            )
-        keep = int((state["iteration"] <= upto).sum()) if "iteration" in state else 0
-        for c in self.columns:
-            vals = state[c][:keep].tolist() if c in state else []
-            self.data[c] = [int(v) for v in vals] if c == "iteration" else [float(v) for v in vals]
-
-    def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(self.data, columns=self.columns)
-        return df.astype({"iteration": "int64"})
 
 
 def _progress_bar(enabled: bool, console: Console) -> Progress:
@@ -307,92 +144,9 @@ def _progress_bar(enabled: bool, console: Console) -> Progress:
     )
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
-
 def _params_finite(model: nn.Module) -> bool:
-    tensors = [t for t in _unwrap(model).state_dict().values() if t.is_floating_point()]
+    tensors = [t for t in unwrap(model).state_dict().values() if t.is_floating_point()]
     return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all()) if tensors else True
-
-
-class _Validator:
-    """Validation on a dataset through :func:`srbench.evaluate.evaluate` (standard protocol, PSNR / SSIM)."""
-
-    def __init__(self, config: TrainConfig, device: torch.device, note: Any) -> None:
-        from srbench.data.datasets import DATASETS, resolve_dataset
-
-        self.config = config
-        self.device = device
-        self.dataset = None
-        if not config.val_every:
-            return
-        spec = config.val_dataset
-        try:
-            root = resolve_data_root(config.data_root)
-            if spec.lower() in DATASETS and spec.lower() != "demo" and root is None:
-                note(f"validation skipped: no data root for {spec} (pass --data-root or set SRBENCH_DATA)")
-                return
-            self.dataset = resolve_dataset(spec, root)
-        except SrbenchError as exc:
-            note(f"validation skipped: {exc}")
-
-    def __call__(self, model: nn.Module, iteration: int) -> dict[str, Any] | None:
-        if self.dataset is None:
-            return None
-        from srbench.evaluate import evaluate
-        from srbench.methods.model import ModelMethod
-        from srbench.protocol.record import get_protocol
-
-        net = _unwrap(model)
-        t0 = time.perf_counter()
-        method: Method
-        if self.config.space == "y":
-            from srbench.methods.srcnn import SRCNNMethod
-
-            method = SRCNNMethod(net, self.config.scale, f"train@{iteration}", "training", "", dtype=torch.float32)  # type: ignore[arg-type]
-        else:
-            method = ModelMethod(net, f"train@{iteration}", self.config.scale, "rgb")
-        try:
-            result = evaluate(
-                [self.dataset], [method], [self.config.scale], VAL_METRICS, get_protocol("standard"), self.device
-            )
-        finally:
-            net.train()
-        rows = result.rows
-        return {
-            "iteration": iteration,
-            "dataset": self.dataset.name,
-            "scale": self.config.scale,
-            "images": len(rows),
-            **{m: float(rows[m].mean()) for m in VAL_METRICS},
-            "seconds": time.perf_counter() - t0,
-        }
-
-
-def _check_resume(config: TrainConfig, state: dict[str, Any], data: TrainData, ckpt: Path) -> None:
-    saved = TrainConfig.from_dict(dict(state["config"]))
-    changed = [d for d in saved.differences(config) if d not in RESUMABLE_CHANGES | {"device"}]
-    if changed:
-        values = ", ".join(f"{k}={getattr(saved, k)!r}" for k in changed)
-        raise ConfigError(
-            f"{ckpt}: the run was started with {values}; resume with the same settings or choose another --out"
-        )
-    if int(state["iteration"]) > config.iterations:
-        raise ConfigError(
-            f"{ckpt}: the checkpoint is at iteration {state['iteration']}, beyond --iterations {config.iterations}; "
-            "raise --iterations or choose another --out"
-        )
-    now = [[Path(p).name, w, h] for p, w, h in data.images]
-    before = [list(x) for x in state["data"]["images"]]
-    if now != before:
-        raise DataError(
-            f"{ckpt}: the training images differ from those the run started with ({len(before)} then, {len(now)} "
-            "now); resume with the same --data folders and files or choose another --out"
-        )
-    sampler = state["sampler"]
-    if int(sampler["seed"]) != data.seed or int(sampler["n_images"]) != len(data):
-        raise DataError(f"{ckpt}: sampler state does not match the data; choose another --out")
 
 
 def train(
@@ -411,7 +165,7 @@ def train(
         TrainingError: NaN / Inf loss (the last good checkpoint is kept).
     """
     config = TrainConfig.from_dict(config.to_dict()).validate()
-    env, device = _init_distributed(config)
+    env, device = init_distributed(config)
     out = Path(out_dir).expanduser()
     existed = out.exists()
     try:
@@ -431,7 +185,7 @@ def _train(
     out: Path,
     resume: bool,
     show_progress: bool,
-    env: _Dist,
+    env: Dist,
     device: torch.device,
     on_estimate: Callable[[RunEstimate], None] | None = None,
 ) -> TrainResult:
@@ -456,7 +210,7 @@ def _train(
             f"crop (first: {data.too_small[0]}); training on {len(data)}"
         )
     if state is not None:
-        _check_resume(config, state, data, ckpt_path)
+        check_resume(config, state, data, ckpt_path)
 
     cuda = device.type == "cuda"
     amp_dtype = torch.bfloat16 if config.amp_dtype == "bf16" else torch.float16
@@ -493,7 +247,7 @@ def _train(
         fused=True if cuda else None,
     )
     scaler = torch.amp.GradScaler(device.type, enabled=use_amp and amp_dtype == torch.float16)
-    history = _History(criterion.names)
+    history = History(criterion.names)
     validation: list[dict[str, Any]] = []
     start = 0
     wall_before = 0.0
@@ -510,15 +264,15 @@ def _train(
     if env.world > 1:
         model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
 
-    validator = _Validator(config, device, note) if env.main else None
+    validator = Validator(config, device, note) if env.main else None
     if env.main:
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise access_error(out, "write", exc) from None
-        _atomic_write_text(out / TRAIN_LOG, _csv_text(history.columns, history.rows(), header=True))
+        atomic_write_text(out / TRAIN_LOG, csv_text(history.columns, history.rows(), header=True))
         if validation or (validator is not None and validator.dataset is not None):
-            _write_validation(out, validation)
+            write_validation(out, validation)
 
     last_ckpt = start
     names = criterion.names
@@ -542,7 +296,7 @@ def _train(
         if env.main:
             payload = {
                 "iteration": iteration,
-                "model": _unwrap(model).state_dict(),
+                "model": unwrap(model).state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scaler": scaler.state_dict() if scaler.is_enabled() else {},
                 "rng": rng_state(),
@@ -587,7 +341,7 @@ def _train(
             history.add([first + k, *host[k].tolist(), ips, elapsed])
         if env.main:
             with open(log_path, "a", newline="") as fh:
-                fh.write(_csv_text(history.columns, list(history.rows(start_row)), header=False))
+                fh.write(csv_text(history.columns, list(history.rows(start_row)), header=False))
                 fh.flush()
             bar.update(task, completed=iteration, loss=f"{host[-1, 0].item():.4g}", ips=f"{ips:.2f}")
         pending = 0
@@ -603,7 +357,7 @@ def _train(
     # on CUDA the next batch is cropped in a thread while the GPU works; on the CPU a thread would only compete
     # with the intra-op threads, so batches are cropped inline
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="srbench-data") if cuda else None
-    interrupt = _DeferredInterrupt(env.world == 1)
+    interrupt = DeferredInterrupt(env.world == 1)
     warm = start + 1  # timing for the estimate starts after this iteration (warm-up: allocation, autotuning)
     timed = min(ESTIMATE_ITERATIONS, config.iterations - warm)
     t_timing = 0.0
@@ -641,7 +395,7 @@ def _train(
                 row = validator(model, it)
                 if row is not None:
                     validation.append(row)
-                    _write_validation(out, validation)
+                    write_validation(out, validation)
                     note(
                         f"iteration {it}: {row['dataset']} x{row['scale']} PSNR {row['psnr']:.3f} dB SSIM "
                         f"{row['ssim']:.4f}"
@@ -659,7 +413,7 @@ def _train(
                     per_it = (time.perf_counter() - t_timing) / timed
                     estimate = RunEstimate(
                         per_it * (config.iterations - start), per_it, config.iterations - start,
-                        _device_name(device), timed,
+                        device_name(device), timed,
                     )  # fmt: skip
                     bar.stop()
                     with interrupt.suspended():  # may raise (declined, Ctrl-C): the run is removed, nothing saved
@@ -706,9 +460,9 @@ def _train(
             "amp": str(amp_dtype).replace("torch.", "") if use_amp else "off",
             "world_size": env.world,
             "wall_time_s": round(wall, 3),
-            "device": _device_name(device),
+            "device": device_name(device),
         }
-        save_weights(model_path, _unwrap(model), metadata)
+        save_weights(model_path, unwrap(model), metadata)
     if env.world > 1:
         dist.barrier()
     trained = done - start
@@ -722,11 +476,6 @@ def _train(
         history=history.frame(),
         validation=validation,
         wall_time_s=wall,
-        device=_device_name(device),
+        device=device_name(device),
         iterations_per_second=trained / loop_s if trained and loop_s > 0 else 0.0,
     )
-
-
-def _write_validation(out: Path, rows: list[dict[str, Any]]) -> None:
-    columns = ["iteration", "dataset", "scale", "images", *VAL_METRICS, "seconds"]
-    _atomic_write_text(out / VALIDATION, _csv_text(columns, [[r[c] for c in columns] for r in rows], header=True))

@@ -19,7 +19,7 @@ from torch import Tensor
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.data.imageio import read_image
 from srbench.data.protocol_files import read_manifest, sha256_file
-from srbench.evaluate import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.evaluate.degrade import DegradeRequest, degrade, lr_folder
 from srbench.evaluate.pipeline import given_input, hr_stack, method_input, prepare_hr
 from srbench.methods.base import Method
@@ -42,7 +42,9 @@ class RgbBicubic(Method):
 
 
 def _psnr(datasets: list[Dataset], method: Method, proto: Protocol, lr_dir: str | None = None) -> pd.Series:
-    rows = evaluate(datasets, [method], scales=[4, 8], metrics=["psnr"], protocol=proto, lr_dir=lr_dir).rows
+    rows = evaluate(
+        EvalRequest(datasets, [method], scales=[4, 8], metrics=["psnr"], protocol=proto, lr_dir=lr_dir)
+    ).rows
     return rows.set_index(["dataset", "scale", "image"])["psnr"].sort_index()
 
 
@@ -159,8 +161,10 @@ def test_degrade_cli_writes_a_folder_eval_reads(
     assert (tmp_path / "lr" / "demo" / "lr_x4" / "manifest.json").is_file()
     proto = get_protocol("uint8-lr")
     ds = [resolve_dataset("demo")]
-    direct = evaluate(ds, [Bicubic()], scales=[4], metrics=["psnr", "ssim"], protocol=proto).rows
-    given = evaluate(ds, [Bicubic()], [4], ["psnr", "ssim"], proto, lr_dir=out + "/{dataset}/lr_x{scale}").rows
+    direct = evaluate(EvalRequest(ds, [Bicubic()], scales=[4], metrics=["psnr", "ssim"], protocol=proto)).rows
+    given = evaluate(
+        EvalRequest(ds, [Bicubic()], [4], ["psnr", "ssim"], proto, lr_dir=out + "/{dataset}/lr_x{scale}")
+    ).rows
     assert given["psnr"].tolist() == direct["psnr"].tolist()
     assert given["ssim"].tolist() == direct["ssim"].tolist()
 
@@ -186,7 +190,7 @@ def test_a_luminance_folder_is_refused_for_an_rgb_method(tmp_path: Path) -> None
     ds = resolve_dataset("demo")
     degrade(DegradeRequest((ds,), tmp_path, (4,), get_protocol("uint8-lr"), "png", "y"))
     with pytest.raises(DataError, match="--space rgb"):
-        evaluate([ds], [RgbBicubic()], [4], ["psnr"], lr_dir=str(tmp_path / "{dataset}/lr_x{scale}"))
+        evaluate(EvalRequest([ds], [RgbBicubic()], [4], ["psnr"], lr_dir=str(tmp_path / "{dataset}/lr_x{scale}")))
 
 
 def test_a_manifest_json_that_is_not_srbench_s_is_ignored(tmp_path: Path) -> None:
@@ -196,6 +200,8 @@ def test_a_manifest_json_that_is_not_srbench_s_is_ignored(tmp_path: Path) -> Non
     folder = lr_folder(tmp_path, "demo", 4)
     (folder / "manifest.json").write_text('{"made_by": "someone else"}')
     assert read_manifest(folder) is None
-    direct = evaluate([ds], [RgbBicubic()], [4], ["psnr"], proto).rows["psnr"].tolist()
-    given = evaluate([ds], [RgbBicubic()], [4], ["psnr"], proto, lr_dir=str(tmp_path / "{dataset}/lr_x{scale}"))
+    direct = evaluate(EvalRequest([ds], [RgbBicubic()], [4], ["psnr"], proto)).rows["psnr"].tolist()
+    given = evaluate(
+        EvalRequest([ds], [RgbBicubic()], [4], ["psnr"], proto, lr_dir=str(tmp_path / "{dataset}/lr_x{scale}"))
+    )
     assert given.rows["psnr"].tolist() == direct

@@ -67,7 +67,7 @@ def test_ctrl_c_in_eval_exits_within_2_s_and_keeps_finished_groups(tmp_path: Pat
 def test_a_worker_stops_at_its_next_stage_once_the_run_is_interrupted() -> None:
     import pytest
 
-    from srbench.evaluate.runner import Interrupted, Timer
+    from srbench.evaluate.timing import Interrupted, Timer
 
     timer = Timer()
     with timer("degrade"):

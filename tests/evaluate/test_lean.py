@@ -21,7 +21,7 @@ from PIL import Image
 
 from srbench.data.datasets import folder_dataset, resolve_dataset
 from srbench.errors import DataError
-from srbench.evaluate import evaluate, lean
+from srbench.evaluate import EvalRequest, evaluate, lean
 from srbench.methods import SrDirMethod
 from srbench.protocol.record import Protocol
 
@@ -94,7 +94,9 @@ def test_lean_rows_equal_general_rows(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
     def run(out: Path) -> Any:
         ds = folder_dataset(hr_dir)
-        return evaluate([ds], [SrDirMethod(sr_dir)], [4], ["psnr", "ssim", "psnr-rgb"], protocol, output=out, workers=2)
+        return evaluate(
+            EvalRequest([ds], [SrDirMethod(sr_dir)], [4], ["psnr", "ssim", "psnr-rgb"], protocol, output=out, workers=2)
+        )
 
     stages = _both(monkeypatch, tmp_path, run)
     assert "degrade" not in stages and "prepare" not in stages  # nothing made an LR image
@@ -104,7 +106,7 @@ def test_lean_rows_equal_general_rows_on_set5_set14(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shared_datasets: Path
 ) -> None:
     """Catalogued datasets (Set14 has a grayscale image), two SR folders, the store, and reuse on a second run."""
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
     sets = [resolve_dataset(name, shared_datasets) for name in ("set5", "set14")]
     folders = []
@@ -120,8 +122,8 @@ def test_lean_rows_equal_general_rows_on_set5_set14(
     def run(out: Path) -> Any:
         store = ResultStore(next(store_roots))
         methods = [SrDirMethod(f, name=f.name) for f in folders]
-        first = evaluate(sets, methods, [4], ["psnr", "ssim"], output=out, store=store)
-        again = evaluate(sets, methods, [4], ["psnr", "ssim"], output=out, store=store)
+        first = evaluate(EvalRequest(sets, methods, [4], ["psnr", "ssim"], output=out, store=store))
+        again = evaluate(EvalRequest(sets, methods, [4], ["psnr", "ssim"], output=out, store=store))
         assert again.reused_groups == 4 and again.computed_groups == 0
         return first
 
@@ -146,7 +148,7 @@ def test_unusual_files_go_to_the_general_path(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setattr(lean, "_score_one", spy)
 
     def run(out: Path) -> Any:
-        return evaluate([folder_dataset(hr_dir)], [SrDirMethod(sr_dir)], [4], ["psnr", "ssim"], output=out)
+        return evaluate(EvalRequest([folder_dataset(hr_dir)], [SrDirMethod(sr_dir)], [4], ["psnr", "ssim"], output=out))
 
     general, _ = _run(monkeypatch, False, tmp_path / "general.csv", run)
     fast, _ = _run(monkeypatch, True, tmp_path / "lean.csv", run)
@@ -161,7 +163,7 @@ def test_errors_are_the_general_paths(monkeypatch: pytest.MonkeyPatch, tmp_path:
     for flag in ("0", "1"):
         monkeypatch.setenv(lean.ENV, flag)
         with pytest.raises(DataError) as info:
-            evaluate([folder_dataset(hr_dir)], [SrDirMethod(sr_dir)], [4], ["psnr", "ssim"])
+            evaluate(EvalRequest([folder_dataset(hr_dir)], [SrDirMethod(sr_dir)], [4], ["psnr", "ssim"]))
         messages.append(str(info.value))
     assert messages[0] == messages[1] and "1 missing (c)" in messages[0]
 
@@ -185,7 +187,7 @@ def test_applies(tmp_path: Path, methods: str, metrics: Sequence[str], device: s
 
 
 def test_constants_are_the_general_paths() -> None:
-    from srbench.evaluate.runner import SCALES
+    from srbench.evaluate.request import SCALES
     from srbench.kernels.scores import gaussian_taps
     from srbench.metrics.ssim import SIGMA, WINDOW, _gaussian_1d
     from srbench.protocol.colour import Y_COEFFS, Y_OFFSET

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from srbench.data.datasets import resolve_dataset
-from srbench.evaluate import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
 from srbench.protocol.colour import rgb_to_y
 from srbench.testing.numpy_reference import bicubic_scores_np, rgb2y_np
@@ -36,7 +36,7 @@ X8_MEASURED = {"set5": (24.39, 0.6571), "set14": (23.09, 0.5627), "bsd100": (23.
 @pytest.fixture(scope="module")
 def bicubic_rows(shared_datasets: Path) -> pd.DataFrame:
     datasets = [resolve_dataset(n, shared_datasets) for n in ("set5", "set14", "bsd100")]
-    result = evaluate(datasets, [resolve_method("bicubic")], scales=(4, 8), metrics=("psnr", "ssim"))
+    result = evaluate(EvalRequest(datasets, [resolve_method("bicubic")], scales=(4, 8), metrics=("psnr", "ssim")))
     assert result.computed_groups == 6 and result.reused_groups == 0
     return result.rows
 
@@ -136,11 +136,13 @@ def test_given_matlab_lr_files_score_within_002_db_of_computed_lr(
 ) -> None:
     datasets = [resolve_dataset(n, shared_datasets) for n in ("set5", "set14")]
     given = evaluate(
-        datasets,
-        [resolve_method("bicubic")],
-        scales=(4,),
-        metrics=("psnr", "ssim"),
-        lr_dir=str(shared_datasets / "{dataset}" / "lr_x4"),
+        EvalRequest(
+            datasets,
+            [resolve_method("bicubic")],
+            scales=(4,),
+            metrics=("psnr", "ssim"),
+            lr_dir=str(shared_datasets / "{dataset}" / "lr_x4"),
+        )
     ).rows
     assert set(given["protocol"].map(lambda j: '"degradation":"given"' in j)) == {True}
     for name in ("set5", "set14"):

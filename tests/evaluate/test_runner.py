@@ -24,12 +24,12 @@ from torch import Tensor
 
 from srbench.data.datasets import folder_dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
-from srbench.evaluate import evaluate
-from srbench.evaluate.results import read_results
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import SrDirMethod, resolve_method
 from srbench.methods.base import Method
 from srbench.metrics import METRICS
 from srbench.protocol.record import Protocol
+from srbench.results.table import read_results
 from srbench.testing.numpy_reference import bicubic_scores_np, imresize_np, psnr_np, ssim_skimage
 
 METRICS_FAST = ("psnr", "ssim")
@@ -93,7 +93,7 @@ def test_csv_has_one_row_per_image_with_protocol_and_keys(tmp_path: Path, demo_i
     ds = resolve_dataset("demo", None)
     method = resolve_method("bicubic")
     out = tmp_path / "results.csv"
-    result = evaluate([ds], [method], scales=(4,), metrics=METRICS_FAST, output=out)
+    result = evaluate(EvalRequest([ds], [method], scales=(4,), metrics=METRICS_FAST, output=out))
     assert result.computed_groups == 1 and result.reused_groups == 0
     df = pd.read_csv(out, dtype={"image": str, "protocol_key": str, "method_key": str, "dataset_checksum": str})
     assert len(df) == len(ds) == 5
@@ -123,9 +123,9 @@ def test_rerun_with_the_same_output_reuses_every_group(tmp_path: Path) -> None:
     ds = resolve_dataset("demo", None)
     methods = [resolve_method("bicubic"), resolve_method("nearest")]
     out = tmp_path / "results.csv"
-    first = evaluate([ds], methods, scales=(4,), metrics=METRICS_FAST, output=out)
+    first = evaluate(EvalRequest([ds], methods, scales=(4,), metrics=METRICS_FAST, output=out))
     assert (first.computed_groups, first.reused_groups) == (2, 0)
-    second = evaluate([ds], methods, scales=(4,), metrics=METRICS_FAST, output=out)
+    second = evaluate(EvalRequest([ds], methods, scales=(4,), metrics=METRICS_FAST, output=out))
     assert (second.computed_groups, second.reused_groups) == (0, 2)
     key = ["method", "image"]
     a = first.rows.sort_values(key).reset_index(drop=True)
@@ -133,7 +133,7 @@ def test_rerun_with_the_same_output_reuses_every_group(tmp_path: Path) -> None:
     assert list(a["image"]) == list(b["image"])
     # reused values come from the CSV (17 significant digits): bit-identical to the first run's
     assert_array_equal(b[["psnr", "ssim"]].to_numpy(), a[["psnr", "ssim"]].to_numpy())
-    third = evaluate([ds], methods, scales=(4,), metrics=METRICS_FAST, output=out)
+    third = evaluate(EvalRequest([ds], methods, scales=(4,), metrics=METRICS_FAST, output=out))
     c = third.rows.sort_values(key).reset_index(drop=True)
     assert third.reused_groups == 2
     assert_array_equal(c[["psnr", "ssim"]].to_numpy(), b[["psnr", "ssim"]].to_numpy())
@@ -144,10 +144,10 @@ def test_changing_the_protocol_recomputes(tmp_path: Path) -> None:
     ds = resolve_dataset("demo", None)
     out = tmp_path / "results.csv"
     method = resolve_method("bicubic")
-    evaluate([ds], [method], scales=(4,), metrics=METRICS_FAST, output=out)
+    evaluate(EvalRequest([ds], [method], scales=(4,), metrics=METRICS_FAST, output=out))
     float_y = Protocol(y_rounding="float")
     assert float_y.key() != Protocol().key()
-    again = evaluate([ds], [method], scales=(4,), metrics=METRICS_FAST, protocol=float_y, output=out)
+    again = evaluate(EvalRequest([ds], [method], scales=(4,), metrics=METRICS_FAST, protocol=float_y, output=out))
     assert (again.computed_groups, again.reused_groups) == (1, 0)
     assert set(again.rows["protocol_key"]) == {float_y.key()}
     df = read_results(out)
@@ -163,15 +163,17 @@ def test_changing_an_image_changes_the_checksum_and_recomputes(tmp_path: Path) -
     out = tmp_path / "results.csv"
     method = resolve_method("bicubic")
     ds1 = folder_dataset(folder)
-    first = evaluate([ds1], [method], scales=(4,), metrics=METRICS_FAST, output=out)
+    first = evaluate(EvalRequest([ds1], [method], scales=(4,), metrics=METRICS_FAST, output=out))
     assert first.computed_groups == 1
-    assert evaluate([folder_dataset(folder)], [method], metrics=METRICS_FAST, output=out).reused_groups == 1
+    assert (
+        evaluate(EvalRequest([folder_dataset(folder)], [method], metrics=METRICS_FAST, output=out)).reused_groups == 1
+    )
     changed = _crop("astronaut", 0, 0, 64, 80).copy()
     changed[10:20, 10:20] = 255 - changed[10:20, 10:20]
     Image.fromarray(changed).save(folder / "a.png")
     ds2 = folder_dataset(folder)
     assert ds2.checksum != ds1.checksum
-    second = evaluate([ds2], [method], scales=(4,), metrics=METRICS_FAST, output=out)
+    second = evaluate(EvalRequest([ds2], [method], scales=(4,), metrics=METRICS_FAST, output=out))
     assert (second.computed_groups, second.reused_groups) == (1, 0)
     assert set(second.rows["dataset_checksum"]) == {ds2.checksum}
     assert _row(second.rows, "a")["psnr"] != _row(first.rows, "a")["psnr"]
@@ -194,11 +196,13 @@ def test_csv_is_never_half_written_when_a_later_dataset_crashes(
     out = tmp_path / "out" / "results.csv"
     with pytest.raises(RuntimeError, match="simulated crash"):
         evaluate(
-            [folder_dataset(first), folder_dataset(second)],
-            [resolve_method("bicubic")],
-            scales=(4,),
-            metrics=METRICS_FAST,
-            output=out,
+            EvalRequest(
+                [folder_dataset(first), folder_dataset(second)],
+                [resolve_method("bicubic")],
+                scales=(4,),
+                metrics=METRICS_FAST,
+                output=out,
+            )
         )
     df = read_results(out)  # parses
     assert sorted(df["image"]) == ["a", "b"] and set(df["dataset"]) == {"first"}
@@ -207,7 +211,12 @@ def test_csv_is_never_half_written_when_a_later_dataset_crashes(
     monkeypatch.undo()
     # a re-run reuses the finished dataset and completes the other one
     done = evaluate(
-        [folder_dataset(first), folder_dataset(second)], [resolve_method("bicubic")], metrics=METRICS_FAST, output=out
+        EvalRequest(
+            [folder_dataset(first), folder_dataset(second)],
+            [resolve_method("bicubic")],
+            metrics=METRICS_FAST,
+            output=out,
+        )
     )
     assert (done.reused_groups, done.computed_groups) == (1, 1)
     assert len(read_results(out)) == 3
@@ -229,10 +238,12 @@ def test_every_metric_scores_an_image_the_same_alone_and_in_a_batch(tmp_path: Pa
     assert not any(_has_y_ties(a) for a in images.values())
     metrics = ("psnr", "ssim", "fsim", "vif")
     alone = evaluate(
-        [folder_dataset(_write(tmp_path / "alone", {"p": portrait}))], [resolve_method("bicubic")], metrics=metrics
+        EvalRequest(
+            [folder_dataset(_write(tmp_path / "alone", {"p": portrait}))], [resolve_method("bicubic")], metrics=metrics
+        )
     ).rows
     mixed = evaluate(
-        [folder_dataset(_write(tmp_path / "mixed", images))], [resolve_method("bicubic")], metrics=metrics
+        EvalRequest([folder_dataset(_write(tmp_path / "mixed", images))], [resolve_method("bicubic")], metrics=metrics)
     ).rows
     assert len(mixed) == 5
     a, m = _row(alone, "p"), _row(mixed, "p")
@@ -272,7 +283,7 @@ def test_sr_dir_scores_a_folder_of_sr_pngs(tmp_path: Path) -> None:
     sr_dir = _write(tmp_path / "sr" / "mymethod", srs)
     method = resolve_method(f"sr-dir:{sr_dir}")
     assert isinstance(method, SrDirMethod) and method.name == "mymethod"
-    rows = evaluate([folder_dataset(hr_dir)], [method], scales=(scale,), metrics=METRICS_FAST).rows
+    rows = evaluate(EvalRequest([folder_dataset(hr_dir)], [method], scales=(scale,), metrics=METRICS_FAST)).rows
     assert len(rows) == 3 and set(rows["method"]) == {"mymethod"}
     for k in images:
         y_sr = _y_ref(srs[k])[scale:-scale, scale:-scale]
@@ -290,7 +301,7 @@ def test_sr_dir_reports_every_missing_and_wrong_size_file_in_one_error(tmp_path:
     srs["c"] = srs["c"][:-4]  # wrong size
     sr_dir = _write(tmp_path / "sr", srs)
     with pytest.raises(DataError) as info:
-        evaluate([folder_dataset(hr_dir)], [SrDirMethod(sr_dir)], scales=(4,), metrics=METRICS_FAST)
+        evaluate(EvalRequest([folder_dataset(hr_dir)], [SrDirMethod(sr_dir)], scales=(4,), metrics=METRICS_FAST))
     msg = str(info.value)
     assert "\n" not in msg
     assert "1 missing (b)" in msg
@@ -310,10 +321,8 @@ def test_nearest_on_an_integer_scale_repeats_every_lr_pixel(scale: int) -> None:
 def test_nearest_scores_match_an_independent_pipeline(tmp_path: Path) -> None:
     hr = _crop("rocket", 50, 50, 64, 96)
     assert not _has_y_ties(hr)
-    rows = evaluate(
-        [folder_dataset(_write(tmp_path / "hr", {"r": hr}))], [resolve_method("nearest")], scales=(4,),
-        metrics=METRICS_FAST,
-    ).rows  # fmt: skip
+    ds = folder_dataset(_write(tmp_path / "hr", {"r": hr}))
+    rows = evaluate(EvalRequest([ds], [resolve_method("nearest")], scales=(4,), metrics=METRICS_FAST)).rows
     y = _y_ref(hr)
     lr = imresize_np(y / 255.0, 1 / 4)
     sr = np.floor(np.clip(np.repeat(np.repeat(lr, 4, 0), 4, 1), 0, 1) * 255 + 0.5)
@@ -324,7 +333,9 @@ def test_nearest_scores_match_an_independent_pipeline(tmp_path: Path) -> None:
 
 def test_unsupported_scale_raises_config_error() -> None:
     with pytest.raises(ConfigError, match="scale 5"):
-        evaluate([resolve_dataset("demo", None)], [resolve_method("bicubic")], scales=(5,), metrics=METRICS_FAST)
+        evaluate(
+            EvalRequest([resolve_dataset("demo", None)], [resolve_method("bicubic")], scales=(5,), metrics=METRICS_FAST)
+        )
 
 
 class _NaNFor(Method):
@@ -347,7 +358,7 @@ class _NaNFor(Method):
 def test_method_returning_nan_raises_data_error_naming_the_image(tmp_path: Path) -> None:
     folder = _write(tmp_path / "hr", {"good": _crop("coffee", 0, 0, 48, 48), "bad": _crop("chelsea", 0, 0, 48, 48)})
     with pytest.raises(DataError) as info:
-        evaluate([folder_dataset(folder)], [_NaNFor("bad")], scales=(4,), metrics=METRICS_FAST)
+        evaluate(EvalRequest([folder_dataset(folder)], [_NaNFor("bad")], scales=(4,), metrics=METRICS_FAST))
     assert "image bad" in str(info.value) and "good" not in str(info.value)
 
 
@@ -355,9 +366,7 @@ def test_grayscale_image_in_a_folder_dataset_is_scored_as_y(tmp_path: Path) -> N
     gray = _crop("camera", 100, 100, 80, 100)
     colour = _crop("chelsea", 0, 0, 80, 100)
     assert not _has_y_ties(colour)
-    rows = evaluate(
-        [folder_dataset(_write(tmp_path / "hr", {"g": gray, "c": colour}))], [resolve_method("bicubic")],
-        scales=(4,), metrics=METRICS_FAST,
-    ).rows  # fmt: skip
+    ds = folder_dataset(_write(tmp_path / "hr", {"g": gray, "c": colour}))
+    rows = evaluate(EvalRequest([ds], [resolve_method("bicubic")], scales=(4,), metrics=METRICS_FAST)).rows
     assert bool(_row(rows, "g")["gray"]) is True and bool(_row(rows, "c")["gray"]) is False
     _assert_matches_reference(rows, {"g": gray, "c": colour}, 4)

@@ -13,8 +13,7 @@ from torch import Tensor
 
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.data.imageio import read_image
-from srbench.evaluate import evaluate
-from srbench.evaluate import runner as runner_module
+from srbench.evaluate import EvalRequest, evaluate, method_stage
 from srbench.methods import SrDirMethod
 from srbench.methods.base import Method
 from srbench.methods.classic import Bicubic
@@ -41,7 +40,7 @@ def _scores(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _save_then_rescore(datasets: list[Dataset], tmp_path: Path, protocol: Protocol, scales: Sequence[int]) -> None:
     methods: list[Method] = [Bicubic(), RgbBicubic()]
-    first = evaluate(datasets, methods, scales, METRICS, protocol, save_sr=tmp_path / "sr").rows
+    first = evaluate(EvalRequest(datasets, methods, scales, METRICS, protocol, save_sr=tmp_path / "sr")).rows
     for method in methods:
         for ds in datasets:
             for scale in scales:
@@ -51,7 +50,7 @@ def _save_then_rescore(datasets: list[Dataset], tmp_path: Path, protocol: Protoc
                 assert manifest["exact"] is True and sorted(manifest["files"]) == sorted(i.id for i in ds.images)
                 saved = SrDirMethod(folder)
                 assert saved.name == f"{method.name}-saved" and saved.space == manifest["space"]
-                again = evaluate([ds], [saved], [scale], METRICS, protocol).rows
+                again = evaluate(EvalRequest([ds], [saved], [scale], METRICS, protocol)).rows
                 want = first[(first.method == method.name) & (first.dataset == ds.name) & (first.scale == scale)]
                 pd.testing.assert_frame_equal(_scores(again), _scores(want), check_exact=True)
 
@@ -71,7 +70,7 @@ def test_saved_sr_images_of_set5_and_set14_scored_again_give_every_metric_exactl
 
 def test_saved_files_are_named_after_the_hr_images_and_hold_the_rounded_output(tmp_path: Path) -> None:
     ds = resolve_dataset("demo")
-    evaluate([ds], [RgbBicubic()], [4], ["psnr"], save_sr=tmp_path)
+    evaluate(EvalRequest([ds], [RgbBicubic()], [4], ["psnr"], save_sr=tmp_path))
     folder = tmp_path / "rgb-bicubic" / "demo" / "x4"
     assert sorted(p.stem for p in folder.glob("*.png")) == sorted(i.id for i in ds.images)
     for entry in ds.images:
@@ -83,10 +82,10 @@ def test_saved_files_are_named_after_the_hr_images_and_hold_the_rounded_output(t
 def test_save_sr_recomputes_groups_whose_images_are_missing_and_reuses_complete_ones(tmp_path: Path) -> None:
     ds = [resolve_dataset("demo")]
     out = tmp_path / "rows.csv"
-    evaluate(ds, [Bicubic()], [4], ["psnr"], output=out)  # scored before, without --save-sr
-    first = evaluate(ds, [Bicubic()], [4], ["psnr"], output=out, save_sr=tmp_path / "sr")
+    evaluate(EvalRequest(ds, [Bicubic()], [4], ["psnr"], output=out))  # scored before, without --save-sr
+    first = evaluate(EvalRequest(ds, [Bicubic()], [4], ["psnr"], output=out, save_sr=tmp_path / "sr"))
     assert first.computed_groups == 1, "the images were not saved yet: the group is computed again"
-    again = evaluate(ds, [Bicubic()], [4], ["psnr"], output=out, save_sr=tmp_path / "sr")
+    again = evaluate(EvalRequest(ds, [Bicubic()], [4], ["psnr"], output=out, save_sr=tmp_path / "sr"))
     assert again.reused_groups == 1 and again.computed_groups == 0
 
 
@@ -103,15 +102,15 @@ def test_eval_save_sr_option(
 
 def test_sr_dir_makes_no_lr_and_scores_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ds = [resolve_dataset("demo")]
-    evaluate(ds, [RgbBicubic()], [4], ["psnr"], save_sr=tmp_path)
+    evaluate(EvalRequest(ds, [RgbBicubic()], [4], ["psnr"], save_sr=tmp_path))
     folder = tmp_path / "rgb-bicubic" / "demo" / "x4"
     with monkeypatch.context() as m:
         m.setattr(SrDirMethod, "consumes_lr", True)  # as before: the HR degraded for nothing
-        before = evaluate(ds, [SrDirMethod(folder)], [4], list(METRICS)).rows
+        before = evaluate(EvalRequest(ds, [SrDirMethod(folder)], [4], list(METRICS))).rows
 
     def no_lr(*args: object, **kwargs: object) -> Tensor:
         raise AssertionError("--sr-dir made an LR image")
 
-    monkeypatch.setattr(runner_module, "method_input", no_lr)
-    after = evaluate(ds, [SrDirMethod(folder)], [4], list(METRICS)).rows
+    monkeypatch.setattr(method_stage, "method_input", no_lr)
+    after = evaluate(EvalRequest(ds, [SrDirMethod(folder)], [4], list(METRICS))).rows
     pd.testing.assert_frame_equal(_scores(after), _scores(before), check_exact=True)

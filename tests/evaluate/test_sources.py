@@ -17,8 +17,8 @@ from PIL import Image
 
 from srbench.data.datasets import FileRecord, folder_dataset
 from srbench.errors import DataError
-from srbench.evaluate import evaluate, sources
-from srbench.evaluate.runner import Timer
+from srbench.evaluate import EvalRequest, evaluate, sources
+from srbench.evaluate.timing import Timer
 from srbench.methods import resolve_method
 from srbench.protocol.record import Protocol
 
@@ -41,9 +41,9 @@ def test_planned_groups_decoded_by_workers_give_the_rows_of_decoding_first(
     tmp_path: Path, workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ds = folder_dataset(_folder(tmp_path))
-    planned = evaluate([ds], [resolve_method("bicubic")], [4], ["psnr", "ssim"], workers=workers)
-    monkeypatch.setattr("srbench.evaluate.runner.plan_images", lambda *a, **k: None)  # decode all first
-    eager = evaluate([ds], [resolve_method("bicubic")], [4], ["psnr", "ssim"], workers=workers)
+    planned = evaluate(EvalRequest([ds], [resolve_method("bicubic")], [4], ["psnr", "ssim"], workers=workers))
+    monkeypatch.setattr("srbench.evaluate.plan.plan_images", lambda *a, **k: None)  # decode all first
+    eager = evaluate(EvalRequest([ds], [resolve_method("bicubic")], [4], ["psnr", "ssim"], workers=workers))
     pd.testing.assert_frame_equal(_scores(planned.rows), _scores(eager.rows), check_exact=True)
     assert planned.timings["decode"] > 0
 
@@ -67,7 +67,7 @@ def test_an_image_that_contradicts_its_catalog_record_is_refused_naming_the_file
     images = (dataclasses.replace(ds.images[0], record=wrong), *ds.images[1:])
     ds = dataclasses.replace(ds, images=images)
     with pytest.raises(DataError) as info:
-        evaluate([ds], [resolve_method("bicubic")], [4], ["psnr"], workers=2)
+        evaluate(EvalRequest([ds], [resolve_method("bicubic")], [4], ["psnr"], workers=2))
     message = str(info.value)
     assert "im0.png" in message and "decoded as 48x36" in message and "datasets verify" in message
     assert "\n" not in message
@@ -79,7 +79,7 @@ def test_a_file_only_decoding_can_judge_still_gets_its_error(tmp_path: Path) -> 
     ds = folder_dataset(folder)
     assert sources.plan_images(ds, sources.DecodedImages(Timer()), 4, Protocol(), Timer()) is None
     with pytest.raises(DataError, match=r"rgba\.png: image has an alpha channel"):
-        evaluate([ds], [resolve_method("bicubic")], [4], ["psnr"])
+        evaluate(EvalRequest([ds], [resolve_method("bicubic")], [4], ["psnr"]))
 
 
 def test_each_image_is_decoded_once_for_several_methods_and_scales(
@@ -96,5 +96,5 @@ def test_each_image_is_decoded_once_for_several_methods_and_scales(
 
         entries.append(dataclasses.replace(e, load=load))
     ds = dataclasses.replace(ds, images=tuple(entries))
-    evaluate([ds], [resolve_method("bicubic"), resolve_method("nearest")], [2, 4], ["psnr"], workers=2)
+    evaluate(EvalRequest([ds], [resolve_method("bicubic"), resolve_method("nearest")], [2, 4], ["psnr"], workers=2))
     assert sorted(calls) == sorted(e.id for e in ds.images)

@@ -18,8 +18,8 @@ from PIL import Image
 
 from srbench.data.datasets import folder_dataset
 from srbench.errors import DataError
-from srbench.evaluate import evaluate
-from srbench.evaluate.runner import default_workers, map_in_threads
+from srbench.evaluate import EvalRequest, evaluate
+from srbench.evaluate.workers import default_workers, map_in_threads
 from srbench.methods import resolve_method
 from srbench.testing.numpy_reference import bicubic_scores_np
 
@@ -51,7 +51,10 @@ def _write(folder: Path, images: dict[str, np.ndarray]) -> Path:
 def test_values_and_row_order_do_not_depend_on_the_number_of_workers(tmp_path: Path) -> None:
     images = _images()
     ds = folder_dataset(_write(tmp_path / "hr", images))
-    runs = [evaluate([ds], [resolve_method("bicubic")], metrics=METRICS, workers=n, batch=2).rows for n in (1, 2, 3)]
+    runs = [
+        evaluate(EvalRequest([ds], [resolve_method("bicubic")], metrics=METRICS, workers=n, batch=2)).rows
+        for n in (1, 2, 3)
+    ]
     for rows in runs[1:]:
         assert list(rows["image"]) == list(runs[0]["image"])
         for m in METRICS:
@@ -115,8 +118,8 @@ def test_jobs_of_several_datasets_run_on_one_pool_and_each_progress_bar_reaches_
 
     methods = [resolve_method("bicubic"), resolve_method("nearest")]
     sets = [folder_dataset(a), folder_dataset(b)]
-    res = evaluate(sets, methods, [2, 4], ("psnr", "ssim"), workers=2, progress=progress)
-    alone = evaluate(sets, methods, [2, 4], ("psnr", "ssim"), workers=1)
+    res = evaluate(EvalRequest(sets, methods, [2, 4], ("psnr", "ssim"), workers=2), progress=progress)
+    alone = evaluate(EvalRequest(sets, methods, [2, 4], ("psnr", "ssim"), workers=1))
     assert counts == {
         f"{m} {d} x{s}": n for d, n in (("a", 3), ("b", 4)) for s in (2, 4) for m in ("bicubic", "nearest")
     }
@@ -134,7 +137,13 @@ def test_an_error_in_a_later_dataset_leaves_the_earlier_results_written(tmp_path
     (bad / "broken.png").write_bytes((good / "l1.png").read_bytes()[:300])  # truncated
     out = tmp_path / "r.csv"
     with pytest.raises(DataError, match=r"broken\.png"):
-        evaluate([folder_dataset(good), folder_dataset(bad)], [resolve_method("bicubic")], [2], ("psnr",),
-                 output=out, workers=2)  # fmt: skip
-    again = evaluate([folder_dataset(good)], [resolve_method("bicubic")], [2], ("psnr",), output=out, workers=2)
+        evaluate(
+            EvalRequest(
+                [folder_dataset(good), folder_dataset(bad)], [resolve_method("bicubic")], [2], ("psnr",),
+                output=out, workers=2,
+            )
+        )  # fmt: skip
+    again = evaluate(
+        EvalRequest([folder_dataset(good)], [resolve_method("bicubic")], [2], ("psnr",), output=out, workers=2)
+    )
     assert again.reused_groups == 1 and again.computed_groups == 0

@@ -10,7 +10,7 @@ from PIL import Image
 
 from srbench.data.datasets import resolve_dataset
 from srbench.errors import ConfigError
-from srbench.evaluate import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
 from srbench.methods.naming import canonical_method_name
 from srbench.methods.postprocessed import PostProcessed, split_postprocess
@@ -47,14 +47,20 @@ def test_the_post_process_equals_the_protocol_histmatch_option(spec: str) -> Non
     method = resolve_method(spec)
     mode = "rgb" if method.space == "rgb" else "y"
     by_protocol = evaluate(
-        demo, [method], scales=[4], metrics=["psnr", "ssim"], protocol=get_protocol("standard").replace(histmatch=mode)
+        EvalRequest(
+            demo,
+            [method],
+            scales=[4],
+            metrics=["psnr", "ssim"],
+            protocol=get_protocol("standard").replace(histmatch=mode),
+        )
     ).rows
+    postprocessed = resolve_method(f"{spec}+histmatch")
     by_method = evaluate(
-        demo, [resolve_method(f"{spec}+histmatch")], scales=[4], metrics=["psnr", "ssim"],
-        protocol=get_protocol("standard"),
-    ).rows  # fmt: skip
+        EvalRequest(demo, [postprocessed], scales=[4], metrics=["psnr", "ssim"], protocol=get_protocol("standard"))
+    ).rows
     assert list(by_method["image"]) == list(by_protocol["image"])
     assert by_method["psnr"].to_numpy() == pytest.approx(by_protocol["psnr"].to_numpy(), abs=1e-6)
     assert by_method["ssim"].to_numpy() == pytest.approx(by_protocol["ssim"].to_numpy(), abs=1e-7)
-    bare = evaluate(demo, [method], scales=[4], metrics=["psnr"], protocol=get_protocol("standard")).rows
+    bare = evaluate(EvalRequest(demo, [method], scales=[4], metrics=["psnr"], protocol=get_protocol("standard"))).rows
     assert (bare["psnr"].to_numpy() != by_method["psnr"].to_numpy()).any()

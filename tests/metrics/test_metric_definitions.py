@@ -17,11 +17,11 @@ from skimage import data
 
 from srbench.data.datasets import resolve_dataset
 from srbench.data.imageio import write_image
-from srbench.evaluate import evaluate
-from srbench.evaluate.results import redefined_metrics
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
 from srbench.metrics import METRICS
-from srbench.store import ResultStore
+from srbench.results.store import ResultStore
+from srbench.results.table import redefined_metrics
 
 
 def test_every_registered_name_has_its_own_settings() -> None:
@@ -41,7 +41,7 @@ def test_values_of_an_older_definition_of_a_name_are_recomputed(tmp_path: Path, 
     def run() -> tuple[pd.DataFrame, int]:
         kwargs: dict[str, Any] = {"output": out} if where == "output" else {"store": ResultStore(store_root)}
         dataset, method = resolve_dataset(str(folder), None), resolve_method("bicubic")
-        res = evaluate([dataset], [method], [4], ["psnr", "fsim"], **kwargs)
+        res = evaluate(EvalRequest([dataset], [method], [4], ["psnr", "fsim"], **kwargs))
         return res.rows, res.computed_groups
 
     first, computed = run()

@@ -19,7 +19,7 @@ from skimage.metrics import peak_signal_noise_ratio
 
 from srbench.data.datasets import resolve_dataset
 from srbench.data.imageio import write_image
-from srbench.evaluate import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.inference.upscale import upscale_image
 from srbench.methods import resolve_method
 from srbench.metrics.dists import dists
@@ -52,12 +52,14 @@ def test_rgb_metrics_in_evaluate_match_the_upscaled_image(
     # float luminance: a luminance method then sees the same Y of the LR as `srbench upscale` gives it
     protocol = get_protocol("standard").replace(y_rounding="float")
     rows = evaluate(
-        [resolve_dataset(str(hr_dir), None)],
-        [method],
-        [SCALE],
-        ["psnr", "lpips", "dists", "psnr-rgb", "fsimc"],
-        protocol=protocol,
-        lr_dir=str(lr_dir),
+        EvalRequest(
+            [resolve_dataset(str(hr_dir), None)],
+            [method],
+            [SCALE],
+            ["psnr", "lpips", "dists", "psnr-rgb", "fsimc"],
+            protocol=protocol,
+            lr_dir=str(lr_dir),
+        )
     ).rows
     sr, _ = upscale_image(method, lr_u8, SCALE, device="cpu", tile=None)
     b = SCALE
@@ -82,11 +84,13 @@ def test_grayscale_and_colour_images_of_one_shape_are_scored_apart(
     write_image(tmp_path / "colour.png", data.chelsea()[40:136, 100:212])
     protocol = get_protocol("standard").replace(y_rounding="float")
     rows = evaluate(
-        [resolve_dataset(str(tmp_path), None)],
-        [resolve_method("bicubic")],
-        [SCALE],
-        ["lpips", "fsim", "fsimc", "psnr", "psnr-rgb"],
-        protocol=protocol,
+        EvalRequest(
+            [resolve_dataset(str(tmp_path), None)],
+            [resolve_method("bicubic")],
+            [SCALE],
+            ["lpips", "fsim", "fsimc", "psnr", "psnr-rgb"],
+            protocol=protocol,
+        )
     ).rows.set_index("image")
     gray_hr = data.camera()[100:196, 100:212]
     lr = imresize(torch.from_numpy(gray_hr.astype(np.float64))[None, None] / 255.0, 1 / SCALE, kernel="cubic")

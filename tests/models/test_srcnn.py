@@ -24,7 +24,7 @@ from scipy.ndimage import correlate
 
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
-from srbench.evaluate.runner import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import METHODS, Method
 from srbench.methods.srcnn import VARIANTS, SRCNNMethod
 from srbench.models.registry import build_model
@@ -91,7 +91,7 @@ def _subset(ds: Dataset, *ids: str) -> Dataset:
 
 
 def _run(ds: Dataset, method: Method) -> dict[str, tuple[float, float]]:
-    rows = evaluate([ds], [method], scales=(4,), metrics=("psnr", "ssim")).rows
+    rows = evaluate(EvalRequest([ds], [method], scales=(4,), metrics=("psnr", "ssim"))).rows
     return {r.image: (r.psnr, r.ssim) for r in rows.itertuples()}
 
 
@@ -321,7 +321,7 @@ def test_x4_weights_refuse_scale_2(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot run at x2"):
         method.upscale(torch.rand(1, 1, 4, 4, dtype=torch.float64), 2, ["x"])
     with pytest.raises(ConfigError, match="cannot run at x2"):
-        evaluate([resolve_dataset("demo", None)], [method], scales=(2,), metrics=("psnr",))
+        evaluate(EvalRequest([resolve_dataset("demo", None)], [method], scales=(2,), metrics=("psnr",)))
 
 
 def test_named_method_without_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

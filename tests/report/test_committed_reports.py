@@ -37,13 +37,13 @@ def test_committed_store_rows_are_reproduced_by_the_current_code(shared_datasets
     import numpy as np
 
     from srbench.data.datasets import resolve_dataset
-    from srbench.evaluate import evaluate
+    from srbench.evaluate import EvalRequest, evaluate
     from srbench.methods import resolve_method
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
     stored = ResultStore(REPO / "reports" / "store").rows()
     stored = stored[(stored["method"] == "bicubic") & (stored["dataset"] == "set5") & (stored["scale"] == scale)]
-    fresh = evaluate([resolve_dataset("set5", shared_datasets)], [resolve_method("bicubic")], [scale]).rows
+    fresh = evaluate(EvalRequest([resolve_dataset("set5", shared_datasets)], [resolve_method("bicubic")], [scale])).rows
     both = fresh.merge(stored, on="image", suffixes=("", "_stored"))
     assert len(both) == 5
     assert (both["protocol_key"] == both["protocol_key_stored"]).all()
@@ -57,7 +57,7 @@ def test_committed_store_scores_the_weights_that_are_shipped() -> None:
 
     from srbench.methods.baselines import SHIPPED, shipped_weights
     from srbench.models.weights import file_sha256
-    from srbench.store import ResultStore
+    from srbench.results.store import ResultStore
 
     rows = ResultStore(REPO / "reports" / "store").rows()
     for name in SHIPPED:

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
-from srbench.evaluate.runner import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
 from srbench.methods.base import Method
 from srbench.report.figures import (
@@ -56,7 +56,7 @@ def demo_subset(*ids: str) -> Dataset:
 @pytest.fixture(scope="module")
 def demo_rows() -> pd.DataFrame:
     methods = [resolve_method("bicubic"), resolve_method("nearest"), RGBBicubic()]
-    return evaluate([demo_subset("chelsea", "camera")], methods, (SCALE,), ("psnr", "ssim")).rows
+    return evaluate(EvalRequest([demo_subset("chelsea", "camera")], methods, (SCALE,), ("psnr", "ssim"))).rows
 
 
 def hr_modcrop(image_id: str) -> np.ndarray:

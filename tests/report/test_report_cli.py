@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from srbench.evaluate.results import GroupKey
-from srbench.store import ResultStore
+from srbench.results.store import ResultStore
+from srbench.results.table import GroupKey
 from srbench.testing.cli import assert_one_line_error, run_cli
 
 RowsFactory = Callable[..., pd.DataFrame]

@@ -11,7 +11,7 @@ import pytest
 from srbench.commands.report_extras import chart_command, compare_command, figure_command
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError
-from srbench.evaluate.runner import evaluate
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
 
 
@@ -64,7 +64,7 @@ def test_figure_command_writes_files_and_prints_the_captions(tmp_path: Path) -> 
     assert "box: top=8 left=8 height=32 width=32 (y)" in text
     demo = resolve_dataset("demo", None)
     camera = Dataset(demo.name, demo.title, tuple(i for i in demo.images if i.id == "camera"))
-    row = evaluate([camera], [resolve_method("bicubic")], (4,), ("psnr", "ssim")).rows.iloc[0]
+    row = evaluate(EvalRequest([camera], [resolve_method("bicubic")], (4,), ("psnr", "ssim"))).rows.iloc[0]
     assert f"bicubic: PSNR {row.psnr:.2f} dB, SSIM {row.ssim:.4f}" in text
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from srbench.data.datasets import resolve_dataset
 from srbench.errors import DataError
-from srbench.evaluate import evaluate
-from srbench.evaluate.results import GroupKey
+from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
-from srbench.store import ResultStore, default_store_root
+from srbench.results.store import ResultStore, default_store_root
+from srbench.results.table import GroupKey
 
 RowsFactory = Callable[..., pd.DataFrame]
 
@@ -150,9 +150,9 @@ def test_evaluate_adds_groups_to_the_store_and_reuses_them(tmp_path: Path) -> No
     ds = [resolve_dataset("demo", None)]
     methods = [resolve_method("bicubic"), resolve_method("nearest")]
     store = ResultStore(tmp_path)
-    first = evaluate(ds, methods, [4], ["psnr"], store=store)
+    first = evaluate(EvalRequest(ds, methods, [4], ["psnr"], store=store))
     assert first.computed_groups == 2 and len(store.files()) == 2
-    again = evaluate(ds, methods, [4], ["psnr"], store=store)
+    again = evaluate(EvalRequest(ds, methods, [4], ["psnr"], store=store))
     assert again.computed_groups == 0 and again.reused_groups == 2
     merged = first.rows.merge(again.rows, on=["method", "image"], suffixes=("", "_again"))
     assert np.array_equal(merged["psnr"].to_numpy(), merged["psnr_again"].to_numpy())

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from srbench.errors import DataError
-from srbench.evaluate.results import ID_COLUMNS, KEY_COLUMNS, GroupKey, redefined_metrics, write_results_atomic
+from srbench.results.table import ID_COLUMNS, KEY_COLUMNS, GroupKey, redefined_metrics, write_results_atomic
 
 STORE_ENV = "SRBENCH_STORE"
 _STR_COLUMNS = {"image": str, "method_key": str, "protocol_key": str, "dataset_checksum": str, "method": str}
@@ -59,7 +59,7 @@ def _slug(name: str) -> str:
 class ResultStore:
     """A directory of per-group result CSVs (see the module docstring).
 
-    ``lookup`` / ``replace`` have the same meaning as :class:`srbench.evaluate.results.ResultTable`'s, so
+    ``lookup`` / ``replace`` have the same meaning as :class:`srbench.results.table.ResultTable`'s, so
     :func:`srbench.evaluate.evaluate` reuses stored groups and writes new ones as soon as they are finished.
     """
 
