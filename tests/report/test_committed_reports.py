@@ -71,9 +71,3 @@ def test_committed_store_scores_the_weights_that_are_shipped() -> None:
                     prov = prov["method"]
                 assert prov["weights_sha256"] == sha, f"{method}: stored rows are of other weights"
 
-
-def test_committed_x4_tables_show_the_perceptual_distances() -> None:
-    text = (REPO / "reports" / "johnson2016_x4.md").read_text()
-    assert "LPIPS" in text and "DISTS" in text
-    leaderboard = (REPO / "reports" / "leaderboard.md").read_text().split("**x8", 1)[0]
-    assert "Set5 LPIPS" in leaderboard and "Set5 DISTS" in leaderboard
