@@ -78,7 +78,9 @@ def budget_of(provenance: Mapping[str, Any]) -> Budget:
             f"trained by srbench: {int(meta['iterations']):,} iterations, crop {meta.get('crop', '?')}, "
             f"batch {meta.get('batch_size', '?')}, {_data_name(meta)}, {_precision(meta)}, {_hardware(meta)}{post}"
         )
-        fields = tuple((f, json.dumps(meta.get(f), sort_keys=True)) for f in _BUDGET_FIELDS)
+        # the data compared by folder name: one photo set moved to another machine is the same data
+        comparable = {**meta, "data": [str(d).rstrip("/").rsplit("/", 1)[-1] for d in meta.get("data") or []]}
+        fields = tuple((f, json.dumps(comparable.get(f), sort_keys=True)) for f in _BUDGET_FIELDS)
         return Budget(text, fields)
     if "weights_sha256" in prov or prov.get("variant"):
         variant = prov.get("variant")
