@@ -83,11 +83,6 @@ DeviceOpt = Annotated[str, typer.Option("--device", metavar="DEVICE", help="auto
 """``--device``, the same in every command (default ``auto``)."""
 
 
-def _method_names() -> list[str]:
-    """Registered method names, for help texts (plain data: ``--help`` imports no torch)."""
-    return list(builtin.METHODS)
-
-
 def _metric_names() -> list[str]:
     """Registered metric names, for help texts."""
     return list(builtin.METRICS)
@@ -145,7 +140,7 @@ def eval_cmd(
             "--method",
             "-m",
             metavar="METHOD",
-            help=f"Method: {', '.join(_method_names())} (`srbench methods`), or a .safetensors file; repeatable.",
+            help=f"Method: {', '.join(builtin.METHODS)} (`srbench methods`), or a .safetensors file; repeatable.",
             show_default="bicubic, nearest; none with --sr-dir",
         ),
     ] = None,

@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 DEFAULT_SCALE = 4
 
 
-def _method_names() -> list[str]:
-    return list(builtin.METHODS)
-
-
 def default_scale(method: Method) -> int:
     """The model's own scale for trained models (``ModelMethod``, SRCNN), else :data:`DEFAULT_SCALE`."""
     from srbench.methods.model import ModelMethod
@@ -51,7 +47,7 @@ def upscale_command(
     method: Annotated[
         str,
         typer.Option(
-            "--method", "-m", metavar="METHOD", help=f"Method: {', '.join(_method_names())}, or a .safetensors file."
+            "--method", "-m", metavar="METHOD", help=f"Method: {', '.join(builtin.METHODS)}, or a .safetensors file."
         ),
     ] = "bicubic",
     scale: Annotated[

@@ -29,10 +29,6 @@ err = Console(stderr=True)
 Folder = Annotated[Path, typer.Argument(metavar="FOLDER", help="The study folder.", show_default=False)]
 
 
-def _method_names() -> str:
-    return ", ".join(builtin.METHODS)
-
-
 # The declared QC rules: the same option names and defaults in create and simulate. The defaults are
 # srbench.study.qc.QcPolicy's (a test pins them equal; not imported here to keep `srbench --help` fast).
 QC_MIN_SENTINEL_ACCURACY = 0.6
@@ -77,7 +73,7 @@ def create_cmd(
             "--method",
             "-m",
             metavar="METHOD",
-            help=f"Method: {_method_names()}, or a .safetensors file; repeatable.",
+            help=f"Method: {', '.join(builtin.METHODS)}, or a .safetensors file; repeatable.",
             show_default="bicubic, nearest; none with --sr-dir",
         ),
     ] = None,
