@@ -22,12 +22,13 @@ from rich.table import Table
 from srbench import __version__, builtin
 from srbench.commands.common import default_datasets, progress_bars
 from srbench.commands.degrade import degrade_command
+from srbench.commands.options import DataRootOpt, DeviceOpt, MethodsOpt, ProgressOpt, SrDirsOpt, WeightsRootOpt
 from srbench.commands.report import report_app
+from srbench.commands.study import study_app
 from srbench.commands.train import train_command
 from srbench.commands.upscale import upscale_command
 from srbench.config import data_root as resolve_data_root
 from srbench.errors import ConfigError, SrbenchError, access_error
-from srbench.study.cli import study_app
 
 
 def _readable_list_types() -> None:
@@ -62,25 +63,6 @@ app.add_typer(datasets_app, name="datasets")
 
 out = Console()
 err = Console(stderr=True)
-
-DataRootOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-root", metavar="DIR", help="Folder holding set5/, set14/, bsd100/.", show_default="$SRBENCH_DATA"
-    ),
-]
-
-
-WeightsRootOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--weights-root", metavar="DIR", help="Folder holding srcnn/, vgg16/.", show_default="$SRBENCH_WEIGHTS"
-    ),
-]
-
-
-DeviceOpt = Annotated[str, typer.Option("--device", metavar="DEVICE", help="auto, cpu or cuda[:N].")]
-"""``--device``, the same in every command (default ``auto``)."""
 
 
 def _metric_names() -> list[str]:
@@ -134,25 +116,8 @@ def eval_cmd(
             "--scale", "-s", metavar="SCALE", help="Scale factor: 2, 3, 4 or 8; repeatable.", show_default="4"
         ),
     ] = None,
-    method: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--method",
-            "-m",
-            metavar="METHOD",
-            help=f"Method: {', '.join(builtin.METHODS)} (`srbench methods`), or a .safetensors file; repeatable.",
-            show_default="bicubic, nearest; none with --sr-dir",
-        ),
-    ] = None,
-    sr_dir: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--sr-dir",
-            metavar="DIR",
-            help="Folder of SR outputs of an external method, named after the HR images; repeatable.",
-            show_default=False,
-        ),
-    ] = None,
+    method: MethodsOpt = None,
+    sr_dir: SrDirsOpt = None,
     metric: Annotated[
         list[str] | None,
         typer.Option(
@@ -230,7 +195,7 @@ def eval_cmd(
         ),
     ] = 0,
     profile: Annotated[bool, typer.Option(help="Print where the time went.")] = False,
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Score SR methods on datasets; prints a table of means and writes per-image rows with --output."""
     from srbench.atomic import check_writable
@@ -458,7 +423,7 @@ def datasets_fetch(
             show_default="$SRBENCH_MIRROR, else the catalog's sources",
         ),
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Download datasets into the data root (sha256-checked, resumable, atomic)."""
     from srbench.data.datasets import CatalogSpec

@@ -76,6 +76,24 @@ def test_same_names_and_defaults_everywhere(name: str) -> None:
         assert "-s" in opts["--scale"].opts, name
 
 
+#: options declared once in srbench.commands.options; (option, command) pairs that mean something narrower there:
+#: train's data root holds only its validation set and its device default comes from the recipe, upscale takes one
+#: method, not a repeatable list
+SHARED = ("--data-root", "--weights-root", "--device", "--method", "--sr-dir", "--progress")
+OWN_HELP = {("--data-root", "train"), ("--device", "train"), ("--method", "upscale")}
+
+
+@pytest.mark.parametrize("option", SHARED)
+def test_shared_options_read_the_same_in_every_command(option: str) -> None:
+    seen: dict[tuple[Any, ...], list[str]] = {}
+    for name, cmd in COMMANDS.items():
+        for p in cmd.params:
+            if _is_option(p) and option in p.opts and (option, name) not in OWN_HELP:
+                key = (tuple(p.opts), tuple(p.secondary_opts), p.metavar, p.help, p.show_default)
+                seen.setdefault(key, []).append(name)
+    assert len(seen) == 1, f"{option} is declared {len(seen)} ways: {list(seen.values())}"
+
+
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_help_prints_no_python_types(name: str, monkeypatch, capsys) -> None:
     code, out, _ = run_cli([*name.split(), "--help"], monkeypatch, capsys)

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from srbench.commands.common import default_datasets, progress_bars
+from srbench.commands.options import DataRootOpt, DeviceOpt, ProgressOpt
 
 
 def degrade_command(
@@ -58,14 +59,9 @@ def degrade_command(
         str,
         typer.Option(help="rgb: the LR of RGB methods (your model); y: the LR luminance of bicubic, SRCNN, ..."),
     ] = "rgb",
-    data_root: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-root", metavar="DIR", help="Folder holding set5/, set14/, bsd100/.", show_default="$SRBENCH_DATA"
-        ),
-    ] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    data_root: DataRootOpt = None,
+    device: DeviceOpt = "auto",
+    progress: ProgressOpt = True,
 ) -> None:
     """Write a protocol's LR images (the ones `srbench eval` makes) as files, ready for `eval --lr-dir`."""
     from srbench.config import data_root as resolve_data_root

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from srbench.commands.options import DataRootOpt, DeviceOpt
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -213,12 +215,9 @@ def figure_cmd(
     protocol: Annotated[
         str, typer.Option(help="Protocol: a preset, a preset's key or PRESET+setting=value (see srbench protocols).")
     ] = "standard",
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    device: DeviceOpt = "auto",
     display: Annotated[str, typer.Option(help="auto, rgb or y panels.")] = "auto",
-    data_root: Annotated[
-        Path | None,
-        typer.Option("--data-root", help="Holds set5/, set14/, bsd100/ (default: $SRBENCH_DATA).", show_default=False),
-    ] = None,
+    data_root: DataRootOpt = None,
 ) -> None:
     """A Fig. 8-style visual comparison: the HR crop and each method's crop, captioned with PSNR / SSIM."""
     from srbench.commands.report_extras import figure_command

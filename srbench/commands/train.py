@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from srbench import builtin
+from srbench.commands.options import ProgressOpt, WeightsRootOpt
 from srbench.errors import ConfigError
 from srbench.train.estimate import RunEstimate, format_duration
 from srbench.train.recipe import RECIPES, TV_WEIGHTS, TrainConfig, default_tv_weight
@@ -207,10 +208,7 @@ def train_command(
             show_default="$SRBENCH_VGG16, else <weights root>/vgg16/vgg16_features.pth",
         ),
     ] = None,
-    weights_root: Annotated[
-        Path | None,
-        typer.Option("--weights-root", metavar="DIR", help="Weights folder.", show_default="$SRBENCH_WEIGHTS"),
-    ] = None,
+    weights_root: WeightsRootOpt = None,
     data_root: Annotated[
         Path | None,
         typer.Option(
@@ -229,7 +227,7 @@ def train_command(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Start a CPU run estimated over an hour without asking.")
     ] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Train a super-resolution network (Johnson et al. 2016 recipe) and export model.safetensors.
 

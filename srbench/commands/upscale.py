@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from srbench import builtin
+from srbench.commands.options import DeviceOpt, ProgressOpt, WeightsRootOpt
 from srbench.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
 
 if TYPE_CHECKING:
@@ -67,12 +68,9 @@ def upscale_command(
             "--overlap", min=0, metavar="PIXELS", help="LR pixels shared by neighbouring tiles (>= 28: Johnson exact)."
         ),
     ] = DEFAULT_OVERLAP,
-    device: Annotated[str, typer.Option("--device", metavar="DEVICE", help="auto, cpu or cuda[:N].")] = "auto",
-    weights_root: Annotated[
-        Path | None,
-        typer.Option("--weights-root", metavar="DIR", help="Folder holding srcnn/.", show_default="$SRBENCH_WEIGHTS"),
-    ] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")] = True,
+    device: DeviceOpt = "auto",
+    weights_root: WeightsRootOpt = None,
+    progress: ProgressOpt = True,
 ) -> None:
     """Upscale an image or a folder of images with a method and write PNGs that record how they were made."""
     from srbench.config import WEIGHTS_ENV

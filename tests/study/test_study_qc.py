@@ -116,7 +116,7 @@ def test_qc_policy_reads_old_specs_and_refuses_bad_values_in_one_line() -> None:
 
 
 def test_cli_qc_defaults_are_the_policy_defaults() -> None:
-    from srbench.study import cli
+    from srbench.commands import study as cli
 
     for name, value in QcPolicy().to_dict().items():
         if name != "require_complete":

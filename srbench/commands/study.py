@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from srbench import builtin
+from srbench.commands.options import DataRootOpt, MethodsOpt, SrDirsOpt
 from srbench.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -67,22 +67,8 @@ def create_cmd(
         typer.Option("--dataset", "-d", metavar="NAME|DIR", help="Dataset (demo, set5, set14, bsd100) or HR folder."),
     ] = "demo",
     scale: Annotated[int, typer.Option("--scale", "-s", metavar="SCALE", help="Scale factor: 2, 3, 4 or 8.")] = 4,
-    method: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--method",
-            "-m",
-            metavar="METHOD",
-            help=f"Method: {', '.join(builtin.METHODS)}, or a .safetensors file; repeatable.",
-            show_default="bicubic, nearest; none with --sr-dir",
-        ),
-    ] = None,
-    sr_dir: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--sr-dir", metavar="DIR", help="Folder of SR outputs of a method; repeatable.", show_default=False
-        ),
-    ] = None,
+    method: MethodsOpt = None,
+    sr_dir: SrDirsOpt = None,
     label: Annotated[
         list[str] | None,
         typer.Option(
@@ -169,12 +155,7 @@ def create_cmd(
             "--toggle-view/--no-toggle-view", help="Display: candidates flip to the input.", show_default="off"
         ),
     ] = None,
-    data_root: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-root", metavar="DIR", help="Folder holding set5/, set14/, bsd100/.", show_default="$SRBENCH_DATA"
-        ),
-    ] = None,
+    data_root: DataRootOpt = None,
 ) -> None:
     """Write a study folder: spec (design, QC rules), seeded plan and every image to show.
 
