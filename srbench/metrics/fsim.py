@@ -361,9 +361,7 @@ def phase_congruency(
         for i in range(x.shape[0]):
             spectrum = torch.fft.fft2(x[i : i + 1])
             for o in range(bank.spectra.shape[0]):
-                e, a = _energy_and_amplitude(
-                    spectrum, bank.spectra[o : o + 1], bank.threshold_gain[o : o + 1], variant
-                )
+                e, a = _energy_and_amplitude(spectrum, bank.spectra[o : o + 1], bank.threshold_gain[o : o + 1], variant)
                 energy[i] += e[0]
                 amplitude[i] += a[0]
     return (energy.to(torch.float64) + EPS) / (amplitude.to(torch.float64) + EPS)

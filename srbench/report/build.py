@@ -49,9 +49,7 @@ def store_digest(store: ResultStore) -> str:
 
 
 def _metrics_in(rows: pd.DataFrame) -> list[str]:
-    return [
-        m for m in (*CORE_METRICS, *EXTRA_METRICS) if m in rows.columns and len(rows) and rows[m].notna().all()
-    ]
+    return [m for m in (*CORE_METRICS, *EXTRA_METRICS) if m in rows.columns and len(rows) and rows[m].notna().all()]
 
 
 def leaderboard_caveats(rows: pd.DataFrame) -> list[str]:

@@ -36,8 +36,6 @@ def read_rgb(path: Path) -> torch.Tensor:
     return torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float64)).permute(2, 0, 1)[None]
 
 
-
-
 @pytest.fixture(scope="module")
 def featuresim_fixtures(shared_fixtures: Path) -> tuple[Path, list[dict[str, str]]]:
     root = shared_fixtures / "featuresim"

@@ -70,4 +70,3 @@ def test_committed_store_scores_the_weights_that_are_shipped() -> None:
                 while "method" in prov:
                     prov = prov["method"]
                 assert prov["weights_sha256"] == sha, f"{method}: stored rows are of other weights"
-
