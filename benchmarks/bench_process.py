@@ -74,14 +74,20 @@ TOLERANCE = {
     ("numpy", "psnr"): 1e-9,
     ("numpy", "ssim"): 1e-6,
     ("piq", "psnr"): 1e-3,
-    ("piq", "ssim"): 1e-5,
+    ("piq", "ssim"): 1e-4,
     ("piq", "fsim"): 1e-5,
     ("piq", "vif"): 2e-3,
     ("basicsr", "psnr"): 1e-4,
     ("basicsr", "ssim"): 1e-6,
 }
 """Largest accepted |tool - srbench| per image: piq runs in float32 (as users call it; VIFp moves by up to about
-1e-3), BasicSR's luminance is float32; the numpy script computes srbench's arithmetic in float64."""
+1e-3), BasicSR's luminance is float32; the numpy script computes srbench's arithmetic in float64.
+
+piq's float32 SSIM: the local variance sigma^2 = E[x^2] - E[x]^2 subtracts two nearly equal float32 numbers (about
+0.5 on [0, 1] data, unit roundoff 6e-8); a few ulps of E[x^2] (~3e-7) divided by C2 = 0.03^2 = 9e-4 move a flat
+pixel's SSIM by ~3e-4, and the image mean of those errors measured at most 5.7e-5 on the 119 pairs (session 5).
+So 1e-4 is float32's own error, not a disagreement of the formula: the same piq call in float64 agrees with
+srbench to 2e-14 (first 10 Set14 images, x4 bicubic; float32 there: up to 3.2e-5)."""
 
 TARGETS = [
     ("PSNR + SSIM, small (119 pairs), wall", "small", "pair", "basicsr", 1.5),
