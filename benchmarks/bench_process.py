@@ -18,6 +18,9 @@ timing:
 * ``piq``: PIL decoding, MATLAB ``rgb2ycbcr`` luminance (rounded, as srbench's ``standard`` protocol), then
   ``piq.psnr`` / ``piq.ssim`` (11 x 11 Gaussian, no downsampling) or ``piq.fsim`` (gray) / ``piq.vif_p``, in
   float32 as users call piq (in float64 its SSIM took 10x longer);
+* ``srbench-torch``: the same ``srbench eval`` command with ``SRBENCH_KERNELS=torch``: the compiled kernels (and so
+  the lean path) off, torch's ops instead; the kernels are kept only where this shows them paying in whole-process
+  time (issue 12);
 * ``numpy``: PIL decoding, the same luminance, PSNR in numpy and scikit-image's ``structural_similarity`` with the
   flags that equal Wang's ``ssim_index`` (PSNR + SSIM only).
 
@@ -69,7 +72,7 @@ import numpy as np
 
 SCALE = 4
 METRIC_SETS = {"pair": ("psnr", "ssim"), "fsimvif": ("fsim", "vif")}
-TOOLS = {"pair": ("srbench", "basicsr", "piq", "numpy"), "fsimvif": ("srbench", "piq")}
+TOOLS = {"pair": ("srbench", "srbench-torch", "basicsr", "piq", "numpy"), "fsimvif": ("srbench", "piq")}
 TOLERANCE = {
     ("numpy", "psnr"): 1e-9,
     ("numpy", "ssim"): 1e-6,
@@ -79,6 +82,10 @@ TOLERANCE = {
     ("piq", "vif"): 2e-3,
     ("basicsr", "psnr"): 1e-4,
     ("basicsr", "ssim"): 1e-6,
+    ("srbench-torch", "psnr"): 1e-12,
+    ("srbench-torch", "ssim"): 1e-12,
+    ("srbench-torch", "fsim"): 1e-12,
+    ("srbench-torch", "vif"): 1e-12,
 }
 """Largest accepted |tool - srbench| per image: piq runs in float32 (as users call it; VIFp moves by up to about
 1e-3), BasicSR's luminance is float32; the numpy script computes srbench's arithmetic in float64.
@@ -340,7 +347,7 @@ def srbench_cmd(case: Case, metrics: tuple[str, ...], out_csv: Path, extra: list
 
 
 def tool_cmd(tool: str, case: Case, metrics: tuple[str, ...], out_csv: Path, scripts: Path) -> list[str]:
-    if tool == "srbench":
+    if tool in ("srbench", "srbench-torch"):
         return srbench_cmd(case, metrics, out_csv)
     return [sys.executable, str(scripts / f"{tool}_script.py"), str(case.pairs_json), str(out_csv), ",".join(metrics)]
 
@@ -382,7 +389,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--repeat-large-fsimvif", type=int, default=1, help="repetitions of the slowest case")
     ap.add_argument("--large-fsimvif-n", type=int, default=100, help="pairs of the large case scored for FSIM + VIFp")
-    ap.add_argument("--pair-tools", default="srbench,basicsr,piq,numpy", help="tools timed for PSNR + SSIM")
+    ap.add_argument("--pair-tools", default=",".join(TOOLS["pair"]), help="tools timed for PSNR + SSIM")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
 
@@ -404,8 +411,10 @@ def main() -> int:
     if args.basicsr_path:
         env_basicsr["PYTHONPATH"] = os.pathsep.join(p for p in (base_path, args.basicsr_path) if p)
 
+    env_torch = {**env, "SRBENCH_KERNELS": "torch"}
+
     def env_for(tool: str) -> dict[str, str]:
-        return env_basicsr if tool == "basicsr" else env
+        return {"basicsr": env_basicsr, "srbench-torch": env_torch}.get(tool, env)
 
     tools_for = {**TOOLS, "pair": tuple(args.pair_tools.split(","))}
     if tools_for["pair"][0] != "srbench":
@@ -463,7 +472,7 @@ def main() -> int:
                     out_csv.unlink(missing_ok=True)
                     run = timed(tool_cmd(tool, case, metrics, out_csv, scripts), env_for(tool))
                     results.setdefault((case_name, ms, tool), Stats()).runs.append(run)
-                    print(f"  {tool:8s} {run.wall:7.2f} s wall, {run.cpu:7.2f} s CPU", flush=True)
+                    print(f"  {tool:13s} {run.wall:7.2f} s wall, {run.cpu:7.2f} s CPU", flush=True)
                 if rep == 0:  # values: every tool against srbench
                     ref = read_rows(work / f"{case_name}-{ms}-srbench.csv", metrics)
                     for tool in tools[1:]:
@@ -516,7 +525,7 @@ def main() -> int:
     print()
     print("Values (max |tool - srbench| per image; basicsr against srbench with float Y, grayscale replicated):")
     for (case_name, _, tool), d in diffs.items():
-        print(f"  {case_name:5s} {tool:8s} " + ", ".join(f"{m} {v:.2g}" for m, v in d.items()))
+        print(f"  {case_name:5s} {tool:13s} " + ", ".join(f"{m} {v:.2g}" for m, v in d.items()))
     print()
     print("| target (issue 12, 2 cores) | measured (median wall ratio; fastest) | met |")
     print("|---|---|---|")
