@@ -32,7 +32,8 @@ from srbench.errors import ConfigError, SrbenchError, access_error
 
 
 def _readable_list_types() -> None:
-    """Typer prints the type of a repeatable parameter as ``<list[str]>``; show ``<str>...`` instead.
+    """Typer prints the type of a repeatable parameter as ``<list[str]>``; show ``<str>...`` instead, and no type for a
+    flag (``<bool>``).
 
     Options set a ``metavar`` of their own; this covers positional arguments (``datasets fetch [NAME]...``).
     """
@@ -43,6 +44,8 @@ def _readable_list_types() -> None:
 
     def display_type(self: Any, ctx: Any) -> Any:
         text = original(self, ctx)
+        if text == "<bool>":  # a flag (--help, --progress/--no-progress) takes no value: no type to show
+            return ""
         return re.sub(r"^<list\[(.+)\]>$", r"<\1>...", text) if isinstance(text, str) else text
 
     display_type._srbench = True  # type: ignore[attr-defined]

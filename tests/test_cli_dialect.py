@@ -99,6 +99,7 @@ def test_help_prints_no_python_types(name: str, monkeypatch, capsys) -> None:
     code, out, _ = run_cli([*name.split(), "--help"], monkeypatch, capsys)
     assert code == 0
     assert "<list" not in out and "list[" not in out and "NoneType" not in out
+    assert "<bool>" not in out, f"{name}: a flag takes no value, so help shows no type for it"
 
 
 def test_registered_methods_metrics_and_architectures_are_listed_in_help(monkeypatch, capsys) -> None:
