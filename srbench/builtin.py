@@ -47,5 +47,9 @@ METRICS: tuple[str, ...] = (
     "vif-wavelet",
 )
 
+#: registered degradations, sorted (:data:`srbench.protocol.degradations.DEGRADATIONS`); a protocol record checks
+#: its degradation against these names without importing the degradations' torch code
+DEGRADATIONS: tuple[str, ...] = ("bicubic", "blur-bicubic")
+
 #: registered network architectures, sorted (:data:`srbench.models.ARCHITECTURES`); ``srbench train`` trains them
 ARCHITECTURES: tuple[str, ...] = ("johnson", "srcnn")

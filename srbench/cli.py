@@ -201,13 +201,17 @@ def eval_cmd(
     progress: ProgressOpt = True,
 ) -> None:
     """Score SR methods on datasets; prints a table of means and writes per-image rows with --output."""
+    # torch is not imported here, nor by these modules: it is imported when the run needs it (a registered method or
+    # a weights file, a metric other than PSNR/SSIM, a device other than "cpu", the general path), so that
+    # `srbench eval --sr-dir DIR --metric psnr --metric ssim --device cpu` runs without it (the lean path,
+    # srbench.evaluate.lean; pinned by tests/evaluate/test_lean_imports.py)
     from srbench.atomic import check_writable
     from srbench.data.datasets import resolve_datasets
-    from srbench.device import resolve_device
+    from srbench.device import device_name_or_resolved
     from srbench.evaluate import EvalRequest, evaluate
     from srbench.evaluate.request import DEFAULT_METRICS, check_scale
-    from srbench.methods import SrDirMethod, resolve_method
     from srbench.methods.base import distinct_methods
+    from srbench.methods.srdir import SrDirMethod
     from srbench.metrics import METRICS
     from srbench.protocol.record import get_protocol, protocol_label
     from srbench.report.console import leaderboard_table, timing_table
@@ -237,10 +241,15 @@ def eval_cmd(
     }
     if overrides:
         proto = proto.replace(**overrides)
-    methods = [resolve_method(m) for m in (method or ([] if sr_dir else ["bicubic", "nearest"]))]
+    specs = method or ([] if sr_dir else ["bicubic", "nearest"])
+    methods = []
+    if specs:
+        from srbench.methods import resolve_method
+
+        methods = [resolve_method(m) for m in specs]
     methods += [SrDirMethod(d) for d in sr_dir or []]
     methods = distinct_methods(methods)
-    dev = resolve_device(device)
+    dev = device_name_or_resolved(device)
     datasets = resolve_datasets(names, root)
     result_store = ResultStore(store) if use_store else None
     if output is not None:

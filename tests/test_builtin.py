@@ -26,6 +26,12 @@ def test_metric_names_are_the_registered_ones() -> None:
     assert list(builtin.METRICS) == METRICS.names()
 
 
+def test_degradation_names_are_the_registered_ones() -> None:
+    from srbench.protocol.degradations import DEGRADATIONS
+
+    assert list(builtin.DEGRADATIONS) == DEGRADATIONS.names()
+
+
 def test_architecture_names_are_the_registered_ones() -> None:
     from srbench.models import ARCHITECTURES
 

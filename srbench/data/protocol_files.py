@@ -20,15 +20,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from srbench.atomic import atomic_path
 from srbench.data.imageio import read_image, write_image
 from srbench.errors import DataError
+
+if TYPE_CHECKING:  # torch is imported where tensors are written: reading a manifest (srbench.methods.srdir) needs none
+    from torch import Tensor
 
 FileFormat = Literal["png", "npy"]
 FORMATS: tuple[str, ...] = ("png", "npy")
@@ -38,12 +39,16 @@ MANIFEST = "manifest.json"
 
 def quantize(values: Tensor) -> np.ndarray:
     """``(C, H, W)`` values on [0, 1] -> ``(H, W[, 3])`` uint8: MATLAB ``uint8(255 * v)`` (clip, round half away)."""
+    import torch
+
     q = torch.floor((values.to(torch.float64) * 255.0).clamp(0.0, 255.0) + 0.5).to(torch.uint8)
     return _hwc(q.cpu().numpy())
 
 
 def is_exact_8bit(values: Tensor) -> bool:
     """Whether :func:`quantize` loses nothing: reading the PNG back (``uint8 / 255``) gives ``values`` bit for bit."""
+    import torch
+
     q = torch.from_numpy(np.ascontiguousarray(_chw(quantize(values)))).to(torch.float64) / 255.0
     return bool(torch.equal(q, values.to("cpu", torch.float64)))
 
@@ -58,6 +63,8 @@ def _chw(a: np.ndarray) -> np.ndarray:
 
 def write_values(path: Path, values: Tensor, fmt: FileFormat) -> bool:
     """Write ``(C, H, W)`` values on [0, 1] to ``path`` atomically; returns whether the file holds them exactly."""
+    import torch
+
     if fmt == "npy":
         array = _hwc(values.to("cpu", torch.float64).numpy())
         with atomic_path(path) as tmp, open(tmp, "wb") as f:

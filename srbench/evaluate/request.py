@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-
-import torch
+from typing import TYPE_CHECKING
 
 from srbench.data.datasets import Dataset
 from srbench.errors import ConfigError
@@ -14,6 +13,9 @@ from srbench.methods.base import Method
 from srbench.metrics import METRICS
 from srbench.protocol.record import Protocol
 from srbench.results.store import ResultStore
+
+if TYPE_CHECKING:  # torch is imported only to check a device other than "cpu" (the lean path runs without it)
+    import torch
 
 SCALES = (2, 3, 4, 8)
 """The scales every protocol and method supports."""
@@ -112,7 +114,10 @@ class EvalRequest:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"{name} must be at least 1, not {value}")
-        try:
-            torch.device(self.device)
-        except (RuntimeError, TypeError):
-            raise ConfigError(f"unknown device {self.device!r}; use cpu, cuda or cuda:N") from None
+        if self.device != "cpu":  # "cpu" is valid without importing torch (the lean path runs without it)
+            import torch
+
+            try:
+                torch.device(self.device)
+            except (RuntimeError, TypeError):
+                raise ConfigError(f"unknown device {self.device!r}; use cpu, cuda or cuda:N") from None

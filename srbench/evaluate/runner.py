@@ -23,19 +23,16 @@ and writes the rows in order.
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import torch
 
-from srbench.evaluate.jobs import run_jobs
-from srbench.evaluate.plan import Run
 from srbench.evaluate.request import EvalRequest, ProgressFn, no_progress
-from srbench.evaluate.timing import Timer
 from srbench.evaluate.workers import default_workers
-from srbench.metrics import METRICS
-from srbench.results.table import ResultTable
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -60,30 +57,53 @@ def evaluate(request: EvalRequest, *, progress: ProgressFn = no_progress) -> Eva
     written to both as soon as it is finished. On Ctrl-C, the finished groups are written and
     ``KeyboardInterrupt`` propagates.
     """
+    # SR folders scored with PSNR/SSIM on the CPU take the lean path (numpy + the compiled kernels, the same rows
+    # bit for bit: tests/evaluate/test_lean.py); anything it does not cover falls back to the general path. The
+    # lean path imports no torch (tests/evaluate/test_lean_imports.py): torch is imported below, only when the
+    # general path runs (a device given as the name "cpu" is known to be the CPU without it)
+    from srbench.evaluate import lean
+
+    r = request
+    device_type = _device_type(r.device)
+    if lean.applies(r.methods, r.metrics, r.protocol, device_type, r.lr_dir, r.save_sr):
+        workers = default_workers(device_type) if r.workers is None else r.workers
+        with contextlib.suppress(lean.Fallback):
+            return EvalResult(
+                *lean.evaluate_sr_dirs(
+                    r.datasets, r.methods, r.scales, r.metrics, r.protocol, r.output, progress, r.store, workers
+                )
+            )
+    import torch
+
     dev = torch.device(request.device)
     previous = torch.get_num_threads()
     if request.threads is not None and dev.type == "cpu":
         torch.set_num_threads(request.threads)
     try:
         workers = default_workers(dev) if request.workers is None else request.workers
-        # SR folders scored with PSNR/SSIM on the CPU take the lean path (numpy + the compiled kernels, the same
-        # rows bit for bit: tests/evaluate/test_lean.py); anything it does not cover falls back to the general path
-        from srbench.evaluate import lean
-
-        r = request
-        if lean.applies(r.methods, r.metrics, r.protocol, dev.type, r.lr_dir, r.save_sr):
-            with contextlib.suppress(lean.Fallback):
-                return EvalResult(
-                    *lean.evaluate_sr_dirs(
-                        r.datasets, r.methods, r.scales, r.metrics, r.protocol, r.output, progress, r.store, workers
-                    )
-                )
         return _evaluate(request, dev, workers, progress)
     finally:
         torch.set_num_threads(previous)
 
 
+def _device_type(device: torch.device | str) -> str:
+    """``torch.device(device).type``; the name ``"cpu"`` without importing torch."""
+    if isinstance(device, str) and device == "cpu":
+        return "cpu"
+    import torch
+
+    return torch.device(device).type
+
+
 def _evaluate(request: EvalRequest, dev: torch.device, workers: int, progress: ProgressFn) -> EvalResult:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from srbench.evaluate.jobs import run_jobs
+    from srbench.evaluate.plan import Run
+    from srbench.evaluate.timing import Timer
+    from srbench.metrics import METRICS
+    from srbench.results.table import ResultTable
+
     specs = [METRICS.get(m) for m in request.metrics]
     timer = Timer()
     table = ResultTable(request.output)

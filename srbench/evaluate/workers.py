@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 MAX_WORKERS = 4
 """Most worker threads :func:`default_workers` picks on the CPU."""
@@ -21,13 +22,14 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-def default_workers(device: torch.device) -> int:
+def default_workers(device: torch.device | str) -> int:
     """Worker threads over image groups: the available CPU cores (at most ``MAX_WORKERS``) on the CPU, 1 on a GPU.
 
     Each worker runs torch single-threaded (``EvalRequest(threads=1)``); torch, scipy's FFT and numpy release the
     GIL inside their kernels, so groups of images are scored on several cores at once.
     """
-    if device.type != "cpu":
+    kind = device.split(":")[0] if isinstance(device, str) else device.type  # a name: no torch needed (lean path)
+    if kind != "cpu":
         return 1
     try:
         cores = len(os.sched_getaffinity(0))

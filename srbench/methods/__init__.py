@@ -1,17 +1,46 @@
 """SR methods behind one interface; see :mod:`srbench.methods.base`.
 
-This package fills the method registry: it imports every module that registers methods (bicubic and nearest,
-the authors' SRCNN models, the shipped baselines), so ``METHODS`` lists them all whichever submodule is imported
-first. :mod:`srbench.methods.base` itself imports none of them.
+This package names the modules that fill the method registry (bicubic and nearest, the authors' SRCNN models, the
+shipped baselines); :data:`METHODS` imports them when it is first read (:meth:`srbench.registry.Registry.defer`),
+so it lists them all whichever submodule is imported first, and ``srbench eval --sr-dir`` (which reads no
+registered method) imports none of their torch code. :mod:`srbench.methods.base` itself imports none of them. The
+other names of this package (:class:`SrDirMethod`, :func:`resolve_method`, ...) are imported from their modules on
+first use.
 """
 
-from srbench.methods import baselines as _baselines  # noqa: F401  (registers the shipped models)
-from srbench.methods import classic as _classic  # noqa: F401  (registers bicubic, nearest)
-from srbench.methods import srcnn as _srcnn  # noqa: F401  (registers the authors' SRCNN models)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from srbench.methods.base import METHODS, Method, distinct_methods
-from srbench.methods.naming import canonical_method_name
-from srbench.methods.resolve import resolve_method, weights_method
-from srbench.methods.srdir import SrDirMethod
+
+if TYPE_CHECKING:
+    from srbench.methods.naming import canonical_method_name
+    from srbench.methods.resolve import resolve_method, weights_method
+    from srbench.methods.srdir import SrDirMethod
+
+#: the modules that register methods (imported when :data:`METHODS` is first read)
+REGISTERING = ("srbench.methods.baselines", "srbench.methods.classic", "srbench.methods.srcnn")
+for _module in REGISTERING:
+    METHODS.defer(_module)
+
+_LAZY = {
+    "SrDirMethod": "srbench.methods.srdir",
+    "canonical_method_name": "srbench.methods.naming",
+    "resolve_method": "srbench.methods.resolve",
+    "weights_method": "srbench.methods.resolve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "METHODS",

@@ -12,9 +12,11 @@ A :class:`Method` declares the colour space it works in:
 so methods that look results up (``--sr-dir``) can find them. ``provenance()`` returns everything that
 identifies the method's outputs (weights hash, recipe, folder checksum); it is part of the result cache key.
 
-Registering a method is one module that calls ``METHODS.add(name, factory)`` (a factory takes no arguments) and that
-``srbench/methods/__init__.py`` imports; this module imports none of them. Names: :mod:`srbench.methods.naming`;
-method specs (names, weights files, ``sr-dir:``): :mod:`srbench.methods.resolve`.
+Registering a method is one module that calls ``METHODS.add(name, factory)`` (a factory takes no arguments) and
+that ``srbench/methods/__init__.py`` names (:meth:`srbench.registry.Registry.defer`: they are imported when the
+registry is first read, so that scoring an SR folder imports none of their torch code); this module imports none of
+them. Names: :mod:`srbench.methods.naming`; method specs (names, weights files, ``sr-dir:``):
+:mod:`srbench.methods.resolve`.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
-
-from torch import Tensor
+from typing import TYPE_CHECKING, Any, Literal
 
 from srbench.registry import Registry
+
+if TYPE_CHECKING:  # no torch at import: srbench eval on SR folders runs without it (issue 12)
+    from torch import Tensor
 
 Space = Literal["y", "rgb"]
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from srbench.data.imageio import list_images, read_image
 from srbench.data.protocol_files import read_manifest
 from srbench.errors import DataError
 from srbench.methods.base import Method, Space
+
+if TYPE_CHECKING:  # torch is imported in upscale(): the lean path (srbench.evaluate.lean) runs without it
+    from torch import Tensor
 
 
 class SrDirMethod(Method):
@@ -80,6 +81,8 @@ class SrDirMethod(Method):
             )
 
     def upscale(self, lr: Tensor, scale: int, ids: Sequence[str]) -> Tensor:
+        import torch
+
         arrays = [read_image(self.files[i]) for i in ids]
         chans = {a.ndim for a in arrays}
         if len(chans) != 1:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from torch import Tensor
+from typing import TYPE_CHECKING, Any
 
 from srbench.registry import Registry
 
-MetricFn = Callable[[Tensor, Tensor], Tensor]
+if TYPE_CHECKING:  # this module imports no torch: srbench eval on SR folders runs without it (issue 12)
+    from torch import Tensor
+
+MetricFn = Callable[["Tensor", "Tensor"], "Tensor"]
 
 
 @dataclass(frozen=True)

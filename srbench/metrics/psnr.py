@@ -12,12 +12,14 @@ Reference: the SR benchmark convention, e.g. SRCNN ``demo_SR.m`` / RCAN ``Evalua
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from srbench import kernels
 from srbench.kernels.scores import psnr_db
 from srbench.metrics.base import METRICS, MetricSpec
+
+if TYPE_CHECKING:  # torch is imported inside psnr(): registering the metric imports no torch (issue 12)
+    from torch import Tensor
 
 PEAK = 255.0
 
@@ -27,6 +29,8 @@ def psnr(sr: Tensor, hr: Tensor, peak: float = PEAK) -> Tensor:
 
     Returns a float64 tensor ``(N,)``; ``inf`` where the images are identical.
     """
+    import torch
+
     if sr.shape != hr.shape:
         raise ValueError(f"psnr: shapes differ {tuple(sr.shape)} vs {tuple(hr.shape)}")
     if sr.ndim == 4 and kernels.usable(sr, hr):

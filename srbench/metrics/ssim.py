@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from srbench import kernels
 from srbench.metrics.base import METRICS, MetricSpec
+
+if TYPE_CHECKING:  # torch is imported inside the functions: registering the metric imports no torch (issue 12)
+    import torch
+    from torch import Tensor
 
 WINDOW = 11
 SIGMA = 1.5
@@ -37,6 +39,8 @@ image suffers most when other processes share the cache); Intel Xeon 18.5 / 9.4 
 @functools.lru_cache(maxsize=16)
 def _gaussian_1d(size: int, sigma: float, dtype: torch.dtype, device: str) -> Tensor:
     """MATLAB ``fspecial('gaussian', size, sigma)`` is separable: this is its normalised 1-D factor."""
+    import torch
+
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
     return (g / g.sum()).to(dtype=dtype, device=device)
@@ -66,6 +70,8 @@ def ssim(sr: Tensor, hr: Tensor, window: int = WINDOW, sigma: float = SIGMA, dat
 
     Multi-channel input is scored per channel and averaged. Returns float64 ``(N,)``.
     """
+    import torch
+
     if sr.shape != hr.shape:
         raise ValueError(f"ssim: shapes differ {tuple(sr.shape)} vs {tuple(hr.shape)}")
     n, c, h, w = sr.shape
@@ -95,6 +101,8 @@ def filtered_strips(stats: Tensor, g: Tensor, rows: int | None = None) -> Iterat
     same; the strips only keep the working set in the CPU cache, where filtering the whole image at once streams
     every pass through memory.
     """
+    import torch
+
     taps = g.tolist()
     k = len(taps)
     m, h, w = stats.shape
@@ -119,6 +127,8 @@ def filtered_strips(stats: Tensor, g: Tensor, rows: int | None = None) -> Iterat
 
 def second_moments(x: Tensor, y: Tensor) -> Tensor:
     """``torch.stack([x, y, x * x, y * y, x * y])`` of two ``(H, W)`` maps, written in place (no temporaries)."""
+    import torch
+
     out = x.new_empty(5, *x.shape)
     out[0].copy_(x)
     out[1].copy_(y)
@@ -130,6 +140,8 @@ def second_moments(x: Tensor, y: Tensor) -> Tensor:
 
 def _ssim_one(x: Tensor, y: Tensor, g: Tensor, c1: float, c2: float) -> Tensor:
     """Mean SSIM map of one pair ``(H, W)`` float64; the map is filled strip by strip, then averaged whole."""
+    import torch
+
     k = g.shape[0]
     ssim_map = x.new_empty(x.shape[0] - k + 1, x.shape[1] - k + 1)
     for top, f in filtered_strips(second_moments(x, y), g):

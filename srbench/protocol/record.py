@@ -23,8 +23,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from srbench import builtin
 from srbench.errors import ConfigError
-from srbench.protocol.degradations import DEGRADATIONS
 
 HISTMATCH = ("none", "rgb", "y")
 
@@ -66,10 +66,15 @@ class Protocol:
     lr_source: str = ""
 
     def __post_init__(self) -> None:
-        if self.degradation != "given" and self.degradation not in DEGRADATIONS:
-            raise ConfigError(
-                f"unknown degradation {self.degradation!r}; choose one of: {', '.join(DEGRADATIONS.names())}"
-            )
+        # the shipped names are checked without importing the degradations (torch): srbench eval on SR folders
+        # makes no LR image and runs without torch (issue 12)
+        if self.degradation != "given" and self.degradation not in builtin.DEGRADATIONS:
+            from srbench.protocol.degradations import DEGRADATIONS  # one registered by other code, if any
+
+            if self.degradation not in DEGRADATIONS:
+                raise ConfigError(
+                    f"unknown degradation {self.degradation!r}; choose one of: {', '.join(DEGRADATIONS.names())}"
+                )
         checks = {
             "lr_path": ("double", "uint8"),
             "lr_border": ("symmetric", "replicate"),
