@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from srbench.evaluate.collect import collect_in_order, write_group
 from srbench.evaluate.plan import Job, Run, plan_jobs
 
 
@@ -21,28 +22,18 @@ def run_jobs(run: Run) -> tuple[list[pd.DataFrame], int, int]:
     except KeyboardInterrupt:
         for slot in slots:  # keep every job that finished before Ctrl-C, in whatever order they finished
             if isinstance(slot, Job) and slot.scoring.finished():
-                rows = slot.rows(run.specs, run.device)
-                run.table.replace(slot.key, rows)
-                if run.request.store is not None:
-                    run.request.store.replace(slot.key, rows)
+                write_group(slot.key, slot.rows(run.specs, run.device), run.table, run.request.store)
         raise
 
 
 def _collect(run: Run, slots: list[pd.DataFrame | Job]) -> tuple[list[pd.DataFrame], int, int]:
-    reused = sum(isinstance(slot, pd.DataFrame) for slot in slots)
-    frames: list[pd.DataFrame] = []
-    computed = 0
-    for i, slot in enumerate(slots):
-        if isinstance(slot, pd.DataFrame):
-            frames.append(slot)
-            continue
-        rows = slot.rows(run.specs, run.device)
-        run.table.replace(slot.key, rows)
-        if slot.saver is not None:
-            slot.saver.finish()
+    def finish(job: Job) -> pd.DataFrame:
+        rows = job.rows(run.specs, run.device)
+        run.table.replace(job.key, rows)
+        if job.saver is not None:
+            job.saver.finish()
         if run.request.store is not None:
-            run.request.store.replace(slot.key, rows)
-        frames.append(rows)
-        computed += 1
-        slots[i] = rows  # the job's images (and, with its dataset's last job, the decoded arrays) can be freed
-    return frames, reused, computed
+            run.request.store.replace(job.key, rows)
+        return rows
+
+    return collect_in_order(slots, finish)

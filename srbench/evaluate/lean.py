@@ -273,6 +273,7 @@ def evaluate_sr_dirs(
     """
     import pandas as pd
 
+    from srbench.evaluate.collect import collect_in_order, write_group
     from srbench.metrics import METRICS
     from srbench.protocol.record import Protocol
 
@@ -313,20 +314,13 @@ def evaluate_sr_dirs(
                         f.add_done_callback(_advance_when_done(advance))
                         job.futures.append(f)
                     slots.append(job)
-        frames: list[pd.DataFrame] = []
-        computed = 0
-        for i, slot in enumerate(slots):
-            if isinstance(slot, pd.DataFrame):
-                frames.append(slot)
-                continue
-            results = [f.result() for f in slot.futures]
-            rows = _rows(slot, results, protocol, specs)
-            table.replace(slot.key, rows)
-            if store is not None:
-                store.replace(slot.key, rows)
-            frames.append(rows)
-            computed += 1
-            slots[i] = rows
+
+        def finish(job: _Job) -> pd.DataFrame:
+            rows = _rows(job, [f.result() for f in job.futures], protocol, specs)
+            write_group(job.key, rows, table, store)
+            return rows
+
+        frames, _, computed = collect_in_order(slots, finish)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
