@@ -90,6 +90,20 @@ def test_lean_eval_imports_no_torch_and_the_general_path_does(tmp_path: Path) ->
     pd.testing.assert_frame_equal(_rows(general_csv), rows)
 
 
+def test_the_default_device_takes_the_lean_path_without_torch_on_a_machine_without_gpu(tmp_path: Path) -> None:
+    """``--device auto`` (the default): no GPU driver on this Linux machine, so the run is the CPU's lean one."""
+    from srbench.device import gpu_driver_present
+
+    hr_dir, sr_dir = _folders(tmp_path)
+    args = _args(hr_dir, sr_dir, tmp_path / "auto.csv")
+    i = args.index("--device")
+    found = _eval(args[:i] + args[i + 2 :])
+    rows = _rows(tmp_path / "auto.csv")
+    assert set(rows["device"]) == {"cpu"} and len(rows) == 3
+    if not gpu_driver_present():  # a machine with a GPU driver asks torch whether CUDA is there
+        assert found == dict.fromkeys(found, False), f"the default-device lean run imported {found}"
+
+
 @pytest.mark.parametrize(
     ("extra", "imported"),
     [(["-m", "bicubic"], "srbench.methods.classic"), (["--metric", "fsim"], "srbench.metrics.fsim")],
