@@ -20,6 +20,7 @@ issue-14 targets, met or not.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -68,6 +69,22 @@ def drop_stored(store: Path, names: set[str]) -> None:
             f.unlink()
 
 
+def check_scored_weights(rows: pd.DataFrame, name: str, sha: str) -> None:
+    """Stop unless every row of ``name`` and ``name+histmatch`` scored the weights with sha256 ``sha``.
+
+    ``srbench eval -m NAME`` resolves a registered name to the package's shipped file; a ``--weights-out`` that
+    srbench does not read from would silently score the old model.
+    """
+    mine = rows[rows["method"].isin([name, f"{name}+histmatch"])]
+    provs = [json.loads(p) for p in mine["method_provenance"]]  # name+histmatch wraps the model's under "method"
+    found = {str(p.get("method", p).get("weights_sha256")) for p in provs}
+    if found != {sha}:
+        raise SystemExit(
+            f"{name}: scored weights {sorted(found)} are not the exported {sha}; is --weights-out the "
+            "folder srbench resolves registered models from?"
+        )
+
+
 def score(name: str, scale: int, out_csv: Path, store: Path, perceptual: bool) -> pd.DataFrame:
     """Per-image rows of ``name``, ``name+histmatch`` and bicubic at ``scale`` (``srbench eval``, into ``store``).
 
@@ -91,8 +108,13 @@ def score(name: str, scale: int, out_csv: Path, store: Path, perceptual: bool) -
     return pd.read_csv(out_csv, dtype={"image": str})
 
 
-def training_curve(runs: list[Path], out: Path, bicubic_set5: float) -> None:
-    """Set5 validation PSNR over iterations of ``runs`` (one loss each), with bicubic as a line."""
+def training_curve(runs: list[Path], out: Path, bicubic_set5: float, matched: dict[str, tuple[int, float]]) -> None:
+    """Set5 validation PSNR over iterations of ``runs`` (one loss each), with bicubic as a line.
+
+    Validation runs without histogram matching; ``matched`` (run name -> (iteration, Set5 PSNR of the exported model
+    with the paper's histogram matching)) adds the matched score of the final model as a star, so the curve shows
+    the number the targets are stated in.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,12 +125,23 @@ def training_curve(runs: list[Path], out: Path, bicubic_set5: float) -> None:
         val = run / "validation.csv"
         if val.is_file():
             v = pd.read_csv(val)
-            ax.plot(v["iteration"], v["psnr"], marker="o", label=run.name)
+            (line,) = ax.plot(v["iteration"], v["psnr"], marker="o", label=f"{run.name} (no matching)")
+            if run.name in matched:
+                it, psnr = matched[run.name]
+                ax.plot(
+                    [it],
+                    [psnr],
+                    marker="*",
+                    markersize=12,
+                    color=line.get_color(),
+                    linestyle="none",
+                    label=f"{run.name} +histmatch, final ({psnr:.2f} dB)",
+                )
     ax.axhline(bicubic_set5, color="gray", linestyle="--", label=f"bicubic ({bicubic_set5:.2f} dB)")
     ax.set_xlabel("iteration")
-    ax.set_ylabel("Set5 PSNR (dB), no histogram matching")
+    ax.set_ylabel("Set5 PSNR (dB)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     tmp = out.with_name(f".{out.name}.tmp.png")
     fig.savefig(tmp)
@@ -227,7 +260,8 @@ def card(run_name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path, par
     if (run / "validation.csv").exists():
         val = pd.read_csv(run / "validation.csv")
         lines += [
-            "## Training curve (Set5, no histogram matching)",
+            "## Training curve (Set5; validation without histogram matching, the final model's matched score as a "
+            "star)",
             "",
             "![training curve](training_curve.png)",
             "",
@@ -276,6 +310,7 @@ def main() -> None:
     ap.add_argument("--weights-out", type=Path, default=SHIPPED_DIR, help="package-data folder of the weights")
     args = ap.parse_args()
     metas = {run: read_metadata(run / "model.safetensors") for run in args.runs}
+    partners: dict[Path, Path | None] = {}
     for run in args.runs:
         meta = metas[run]
         loss = meta["loss"]["type"] if isinstance(meta.get("loss"), dict) else ""
@@ -291,6 +326,10 @@ def main() -> None:
             ),
             None,
         )
+        partners[run] = partner
+    scored: dict[Path, pd.DataFrame] = {}
+    for run in args.runs:  # score every run first: each curve shows its partner's final matched score too
+        meta = metas[run]
         dest = args.out / run.name
         dest.mkdir(parents=True, exist_ok=True)
         weights = args.weights_out / f"{run.name}.safetensors"
@@ -298,11 +337,19 @@ def main() -> None:
         for f in ("train_log.csv", "validation.csv"):
             if (run / f).exists():
                 shutil.copy2(run / f, dest / f)
-        rows = score(method_name(run), int(meta["scale"]), dest / "eval.csv", args.store, args.perceptual)
+        scored[run] = score(method_name(run), int(meta["scale"]), dest / "eval.csv", args.store, args.perceptual)
+        check_scored_weights(scored[run], method_name(run), file_sha256(weights))
+    matched = {}
+    for run, rows in scored.items():
+        m = rows[(rows["method"] == f"{method_name(run)}+histmatch") & (rows["dataset"] == "set5")]["psnr"]
+        matched[run.name] = (int(metas[run]["iterations"]), float(m.mean()))
+    for run, rows in scored.items():
+        meta, partner, dest = metas[run], partners[run], args.out / run.name
         if (run / "validation.csv").exists():
             bicubic = rows[(rows["method"] == "bicubic") & (rows["dataset"] == "set5")]["psnr"].mean()
-            training_curve([run] + ([partner] if partner else []), dest / "training_curve.png", float(bicubic))
-        text = card(run.name, meta, file_sha256(weights), rows, run, partner)
+            curve_runs = [run] + ([partner] if partner else [])
+            training_curve(curve_runs, dest / "training_curve.png", float(bicubic), matched)
+        text = card(run.name, meta, file_sha256(args.weights_out / f"{run.name}.safetensors"), rows, run, partner)
         tmp = dest / ".MODEL_CARD.md.tmp"
         tmp.write_text(text)
         os.replace(tmp, dest / "MODEL_CARD.md")
