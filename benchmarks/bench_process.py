@@ -546,7 +546,7 @@ def main() -> int:
     extra = startup["srbench"].median - startup["import torch"].median
     print(
         f"| `srbench eval` start-up within {STARTUP_MARGIN_S} s of torch's import | {startup['srbench'].median:.2f} s "
-        f"vs {startup['import torch'].median:.2f} s (+{extra:.2f} s) | "
+        f"vs {startup['import torch'].median:.2f} s ({extra:+.2f} s) | "
         f"{'met' if extra <= STARTUP_MARGIN_S else 'missed'} |"
     )
 
