@@ -252,15 +252,29 @@ def serve_cmd(
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="Reverse proxies whose X-Forwarded-For is trusted (comma-separated, or '*').")
     ] = "127.0.0.1",
+    prolific_study_id: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ID",
+            help="Accept only Prolific links of this STUDY_ID (repeatable; adds to `study link-prolific`'s).",
+            show_default="those linked, else any",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the study to workers (responses go to <folder>/responses.sqlite)."""
+    """Serve the study to workers (responses go to <folder>/responses.sqlite).
+
+    Starts are refused (403) for an MTurk hitId not in <folder>/mturk_hits.json (written by `study publish`) and a
+    Prolific STUDY_ID not linked; without these records any well-formed id is accepted, with a warning."""
     import uvicorn
 
     from srbench.study.server import ServeOptions, admin_token_from_env, server_config
 
     token, generated = admin_token_from_env(admin_token)
-    options = ServeOptions(host, port, token, ssl_certfile, ssl_keyfile, forwarded_allow_ips)  # checks the TLS files
+    ids = tuple(prolific_study_id or ())
+    options = ServeOptions(host, port, token, ssl_certfile, ssl_keyfile, forwarded_allow_ips, ids)  # checks TLS files
     config = server_config(folder, options)  # opens the study: every mistake is reported before anything is printed
+    for line in config.app.state.owned.startup_lines(config.app.state.study.spec.design.platforms):
+        err.print(line, markup=False, highlight=False)
     if generated:
         err.print(f"admin token (not stored anywhere): {token}", markup=False, highlight=False)
     if options.public_plain_http:
@@ -272,6 +286,21 @@ def serve_cmd(
         )
     err.print(f"serving {folder} on {options.url}", markup=False, highlight=False)
     uvicorn.Server(config).run()
+
+
+@study_app.command("link-prolific")
+def link_prolific_cmd(
+    folder: Folder,
+    study_id: Annotated[
+        list[str], typer.Argument(metavar="STUDY_ID", help="Prolific study id(s) of this study.", show_default=False)
+    ],
+) -> None:
+    """Record this study's Prolific study id(s) in <folder>/prolific_study.json; `serve` then refuses (403) links
+    with another STUDY_ID. A running server picks the file up without a restart."""
+    from srbench.study.owned import PROLIFIC_FILE, link_prolific
+
+    ids = link_prolific(folder, study_id)
+    out.print(f"Prolific study ids in {folder / PROLIFIC_FILE}: {', '.join(ids)}", markup=False, highlight=False)
 
 
 slots_app = typer.Typer(help="List the study's slot leases or release slots (admin).", no_args_is_help=True)

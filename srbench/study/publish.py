@@ -20,10 +20,10 @@ from urllib.parse import urlencode
 from srbench.atomic import atomic_path
 from srbench.errors import ConfigError, DataError
 from srbench.study.export import MTURK, check_production, check_url, external_question, mturk_reward
+from srbench.study.owned import HITS_FILE
 from srbench.study.plan import Plan
 from srbench.study.spec import PLAN_FILE, load_spec
 
-HITS_FILE = "mturk_hits.json"
 REGION = "us-east-1"
 
 

@@ -13,8 +13,10 @@ Safety: bodies are capped at :data:`MAX_BODY` bytes (413), parsed strictly (unkn
 broken or too deeply nested JSON: 400); a worker is known only by the secret token the server gave them (401
 otherwise), and can answer only their own trials, in order (unknown trial: 404; out of order or a changed answer:
 409; the same answer again: 200, stored once). Starts are accepted only from the platforms the design lists
-(403), with IDs in their platform's format (422, :mod:`srbench.study.identity`), at most the design's rate per
-client address and per platform identity (429); a saved session resumes only for the same platform identity and
+(403), with IDs in their platform's format (422, :mod:`srbench.study.identity`) that belong to this study: an
+MTurk ``hitId`` among the HITs of ``mturk_hits.json`` and a Prolific ``STUDY_ID`` among the linked study ids, where
+these are known (403, taking no slot; :mod:`srbench.study.owned`), at most the design's rate per client address and
+per platform identity (429); a saved session resumes only for the same platform identity and
 session, and a slot whose lease went to another worker answers 410. Image paths are looked up in the plan's
 list, never joined onto the file system from the URL, so nothing outside ``images/`` can be served. The admin
 token is compared in constant time and never written to the study folder.
@@ -41,6 +43,7 @@ from srbench.errors import ConfigError, DataError
 from srbench.study.db import AlreadyStarted, AlreadyTookPart, Lease, LeaseLost, StudyDB, StudyFull, Worker
 from srbench.study.display import COLUMN_GAP_PX, FRAME_PX, HEADER_PX, PAGE_MARGIN_PX
 from srbench.study.identity import MTURK_PREVIEW, Identity, check_identity
+from srbench.study.owned import OwnedIds
 from srbench.study.plan import Plan, Trial
 from srbench.study.ratelimit import SlidingWindow
 from srbench.study.spec import DB_FILE, IMAGES_DIR, PLAN_FILE, StudySpec, load_spec
@@ -199,13 +202,17 @@ class Study:
         }
 
 
-def make_app(folder: str | Path, admin_token: str) -> FastAPI:
-    """The FastAPI app for the study in ``folder``; ``admin_token`` guards the admin routes."""
+def make_app(folder: str | Path, admin_token: str, prolific_study_ids: tuple[str, ...] = ()) -> FastAPI:
+    """The FastAPI app for the study in ``folder``; ``admin_token`` guards the admin routes.
+
+    ``prolific_study_ids``: Prolific study ids accepted besides those in ``<folder>/prolific_study.json``."""
     if len(admin_token) < 16:
         raise DataError("the admin token must be at least 16 characters; omit it to get a random one")
     study = Study(folder)
+    owned = OwnedIds(study.folder, prolific_study_ids)
     app = FastAPI(title=f"srbench study {study.spec.name}", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.study = study
+    app.state.owned = owned
     index = _web("index.html")
     script = _web("study.js")
     platform_script = _web("platform.js")
@@ -284,6 +291,9 @@ def make_app(folder: str | Path, admin_token: str) -> FastAPI:
             check_identity(ident)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
+        refused = owned.check(ident)
+        if refused:
+            raise HTTPException(403, refused)
         if body.group is not None and body.group >= study.plan.n_groups:
             raise HTTPException(404, f"no group {body.group} in this study")
         limited(per_client, request.client.host if request.client else "?", "address")
@@ -377,7 +387,8 @@ class ServeOptions:
     ``ssl_certfile``/``ssl_keyfile``: serve HTTPS directly (uvicorn's TLS); otherwise run behind a TLS reverse
     proxy on the same machine (README, Deployment). ``forwarded_allow_ips``: the proxies whose
     ``X-Forwarded-For``/``-Proto`` headers are trusted, so rate limits see each worker's own address (uvicorn's
-    option; default the loopback proxy).
+    option; default the loopback proxy). ``prolific_study_ids``: Prolific studies accepted besides those linked
+    in the study folder (:mod:`srbench.study.owned`).
     """
 
     host: str = "127.0.0.1"
@@ -386,6 +397,7 @@ class ServeOptions:
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     forwarded_allow_ips: str = "127.0.0.1"
+    prolific_study_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
@@ -412,7 +424,7 @@ def server_config(folder: str | Path, options: ServeOptions) -> Any:
     """The ``uvicorn.Config`` serving the study in ``folder`` as ``options`` say."""
     import uvicorn
 
-    app = make_app(folder, options.admin_token)
+    app = make_app(folder, options.admin_token, options.prolific_study_ids)
     return uvicorn.Config(
         app,
         host=options.host,
