@@ -57,7 +57,7 @@ def test_every_option_shows_its_default(name: str) -> None:
         shows = isinstance(p.show_default, str) or (p.show_default is not False and p.default is not None)
         assert shows, f"{name} {p.opts[0]}: its default is not shown in --help"
         checked += 1
-    assert checked or name in ("protocols", "methods", "metrics", "study slots release"), name
+    assert checked or name in ("protocols", "methods", "metrics", "study slots release", "study link-prolific"), name
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
