@@ -13,11 +13,11 @@ Safety: bodies are capped at :data:`MAX_BODY` bytes (413), parsed strictly (unkn
 broken or too deeply nested JSON: 400); a worker is known only by the secret token the server gave them (401
 otherwise), and can answer only their own trials, in order (unknown trial: 404; out of order or a changed answer:
 409; the same answer again: 200, stored once). Starts are accepted only from the platforms the design lists
-(403), with IDs in their platform's format (422, :mod:`srbench.study.identity`) that belong to this study: an
-MTurk ``hitId`` among the HITs of ``mturk_hits.json`` and a Prolific ``STUDY_ID`` among the linked study ids, where
-these are known (403, taking no slot; :mod:`srbench.study.owned`), at most the design's rate per client address and
-per platform identity (429); a saved session resumes only for the same platform identity and
-session, and a slot whose lease went to another worker answers 410. Image paths are looked up in the plan's
+(403), with IDs in their platform's format (422, :mod:`srbench.study.identity`), of this study's own HITs and
+Prolific studies where the folder records them (an MTurk ``hitId`` not in ``mturk_hits.json``, a Prolific
+``STUDY_ID`` not linked: 403, no slot taken; :mod:`srbench.study.owned`), at most the design's rate per client
+address and per platform identity (429); a saved session resumes only for the same platform identity and session,
+and a slot whose lease went to another worker answers 410. Image paths are looked up in the plan's
 list, never joined onto the file system from the URL, so nothing outside ``images/`` can be served. The admin
 token is compared in constant time and never written to the study folder.
 """
