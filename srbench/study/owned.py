@@ -8,7 +8,8 @@ copied from another HIT, or forged. Each study folder can name its own:
   It is re-read when it changes (its mtime, size or inode; ``publish`` replaces it atomically), so HITs published
   while the server runs are accepted without a restart. A record holds one environment (``publish`` refuses to
   mix sandbox and live), so a HIT of the other environment is never in it. Without the file (HITs made outside
-  srbench, e.g. from ``export``'s batch CSV) any well-formed ``hitId`` is accepted and ``serve`` warns.
+  srbench, e.g. from ``export``'s batch CSV) any well-formed ``hitId`` is accepted and ``serve`` warns; so is
+  it while the file is moved away (as ``publish`` asks before switching between sandbox and live).
 * Prolific: ``<study>/prolific_study.json`` (``{"study_ids": [...]}``), written by ``srbench study link-prolific
   FOLDER STUDY_ID`` once Prolific has given the study its id (it does so only after the study URL is pasted, so the
   server usually runs already; the file is re-read like the HIT record), plus any ``serve --prolific-study-id``.
