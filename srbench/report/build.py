@@ -52,6 +52,30 @@ def _metrics_in(rows: pd.DataFrame) -> list[str]:
     return [m for m in (*CORE_METRICS, *EXTRA_METRICS) if m in rows.columns and len(rows) and rows[m].notna().all()]
 
 
+def _partial_metrics(rows: pd.DataFrame) -> list[str]:
+    """The extra metrics (LPIPS, DISTS) some but not all rows have: shown with '-' where not computed."""
+    complete = set(_metrics_in(rows))
+    return [m for m in EXTRA_METRICS if m not in complete and m in rows.columns and rows[m].notna().any()]
+
+
+def _partial_note(rows: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """A footnote naming the methods that have ``metrics`` (the others show '-')."""
+    if not metrics:
+        return []
+    have = sorted({str(m) for m in rows.loc[rows[metrics].notna().all(axis=1), "method"]})
+    names = " / ".join(m.upper() for m in metrics)
+    return [f"{names} computed for {', '.join(have)} only (on the CPU, about 5 s per image each); '-': not computed."]
+
+
+def _roles_have(rows: pd.DataFrame, scale: int, metrics: list[str]) -> bool:
+    """Whether every paper column's method (:data:`DEFAULT_ROLES`) has ``metrics`` on every one of its rows."""
+    if not set(metrics) <= set(rows.columns):
+        return False
+    cols = rows[rows["method"].astype(str).isin(DEFAULT_ROLES[scale].values())]
+    present = set(cols["method"].astype(str))
+    return present == set(DEFAULT_ROLES[scale].values()) and bool(cols[metrics].notna().all(axis=None))
+
+
 def leaderboard_caveats(rows: pd.DataFrame) -> list[str]:
     """The leaderboard's footnotes: each method's budget and post-process, as in the paper tables."""
     methods = sorted(set(rows["method"].astype(str)))
@@ -96,8 +120,11 @@ def build_reports(
     md.append("")
     for s in scales:
         at = rows[rows["scale"].astype(int) == s]
-        t = leaderboard(at, _metrics_in(at), s, title=f"x{s} (mean over images; best bold, second underlined)")
-        t.footnotes = [*notes, *leaderboard_caveats(at)]
+        partial = _partial_metrics(at)
+        t = leaderboard(
+            at, [*_metrics_in(at), *partial], s, title=f"x{s} (mean over images; best bold, second underlined)"
+        )
+        t.footnotes = [*notes, *leaderboard_caveats(at), *_partial_note(at, partial)]
         md += [render_table(t, "markdown"), ""]
         tex += [render_table(t, "latex"), ""]
     for name, text in (("leaderboard.md", "\n".join(md)), ("leaderboard.tex", "\n".join(tex))):
@@ -112,7 +139,7 @@ def build_reports(
         tables = [paper_table(at, s), published_vs_reproduced(at, s)]
         if {"fsim", "vif"} <= at_metrics:
             tables.append(supplementary_table(at, s))
-        if {"lpips", "dists"} <= at_metrics:
+        if {"lpips", "dists"} <= at_metrics or _roles_have(at, s, ["lpips", "dists"]):
             tables.append(perceptual_table(at, s))
         for t in tables:
             md += [render_table(t, "markdown"), ""]

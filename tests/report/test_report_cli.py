@@ -102,6 +102,33 @@ def test_build_then_check_detects_a_changed_store(
     assert code == 1 and "leaderboard.md" in err
 
 
+def test_build_shows_lpips_and_dists_where_computed_and_says_for_which(
+    rows_factory: RowsFactory, tmp_path: Path
+) -> None:
+    """LPIPS / DISTS (hours on a CPU) computed for some methods only: leaderboard columns with '-' for the others
+    and a footnote naming who has them; the paper's perceptual table once every paper column has them."""
+    from srbench.report.build import build_reports
+    from srbench.report.paper import DEFAULT_ROLES
+
+    roles = DEFAULT_ROLES[4]
+    rows = rows_factory({m: float(i) for i, m in enumerate([*roles.values(), "nearest"])})
+    rows["lpips"] = rows["dists"] = float("nan")
+    store = ResultStore(tmp_path / "store")
+    for have in (["bicubic"], list(roles.values())):
+        part = rows.copy()
+        part.loc[part["method"].isin(have), ["lpips", "dists"]] = 0.25
+        _fill(store, part)
+        build_reports(store.root, tmp_path / "out")
+        board = (tmp_path / "out" / "leaderboard.md").read_text()
+        lines = [ln for ln in board.splitlines() if ln.startswith("| ")]
+        assert "Set5 LPIPS" in lines[0] and "Set5 DISTS" in lines[0]
+        assert f"LPIPS / DISTS computed for {', '.join(sorted(have))} only" in board
+        nearest = next(ln for ln in lines if ln.startswith("| nearest"))
+        assert " - |" in nearest  # not computed: a dash, never a number
+        paper = (tmp_path / "out" / "johnson2016_x4.md").read_text()
+        assert ("Perceptual distances LPIPS" in paper) == (len(have) == len(roles))
+
+
 def test_every_table_fits_80_columns_without_cutting_a_name_or_a_number(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
