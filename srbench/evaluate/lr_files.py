@@ -6,6 +6,7 @@ the file of each image and the colour space its values are in.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,22 @@ from srbench.protocol.record import Protocol
 def lr_source(lr_dir: str) -> str:
     """The ``lr_source`` a ``--lr-dir`` template records: the absolute template, ``{dataset}``/``{scale}`` kept."""
     return str(Path(lr_dir).expanduser().absolute())
+
+
+def lr_files_sha256(folder: Path, image_ids: Sequence[str]) -> str:
+    """sha256 over the given LR files of ``image_ids`` (each file's name and bytes, in id order) and the folder's
+    manifest: what a group of results computed from ``folder`` depends on. Results are keyed by it, so LR files
+    rewritten in place (``srbench degrade`` with other settings, another tool) are never answered with the rows of
+    the old ones."""
+    manifest = read_manifest(folder)
+    h = hashlib.sha256()
+    if (folder / "manifest.json").is_file() and manifest is not None:
+        h.update(hashlib.sha256((folder / "manifest.json").read_bytes()).digest())
+    for image_id in image_ids:
+        f = find_lr_file(folder, image_id, manifest)
+        h.update(f.name.encode() + b"\0")
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def lr_dir_for(lr_dir: str | None, dataset: Dataset, scale: int) -> Path | None:

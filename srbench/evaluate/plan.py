@@ -17,7 +17,7 @@ import torch
 
 from srbench.data.datasets import Dataset
 from srbench.evaluate.grouping import groups_by_shape
-from srbench.evaluate.lr_files import lr_dir_for, lr_source
+from srbench.evaluate.lr_files import lr_dir_for, lr_files_sha256, lr_source
 from srbench.evaluate.pipeline import prepare_hr
 from srbench.evaluate.request import EvalRequest, ProgressFn
 from srbench.evaluate.rows import result_rows
@@ -81,9 +81,12 @@ def plan_jobs(run: Run) -> Iterator[pd.DataFrame | Job]:
                 # one key for every dataset and scale of one --lr-dir: the folder template, made absolute
                 proto = proto.replace(degradation="given", lr_source=lr_source(request.lr_dir))
             images: Sequence[AnyHR] | None = None
+            # given LR files are an input like the HR images: a group's key names their content, so files rewritten
+            # in place are never answered with the old files' rows (the label stays the folder template)
+            lr_tag = "" if lr_folder is None else "+lr:" + lr_files_sha256(lr_folder, [i.id for i in ds.images])[:16]
             for method in request.methods:
                 method.check_scale(scale)
-                key = GroupKey(method.name, method.key(), ds.name, ds.checksum, scale, proto.key())
+                key = GroupKey(method.name, method.key() + lr_tag, ds.name, ds.checksum, scale, proto.key())
                 ids = [img.id for img in ds.images]
                 saver = None if save_sr is None else SrFolder(save_sr, method, ds.name, ds.checksum, scale, proto)
                 cached = _reused(run, key, ids, saver)

@@ -47,7 +47,8 @@ class Protocol:
         shave: border pixels dropped before metrics; ``-1`` means "the scale".
         quantize_sr: clip and round SR outputs to uint8 before metrics.
         histmatch: post-process SR outputs by histogram matching to the LR input: ``none`` | ``rgb`` | ``y``.
-        lr_source: free text identifying given LR files (their folder checksum); empty otherwise.
+        lr_source: the given LR folder template (``--lr-dir``), made absolute; empty otherwise. The files' content is
+            in each group's method key (``+lr:<sha256 prefix>``), so rewritten files are scored again.
     """
 
     name: str = "standard"

@@ -205,3 +205,28 @@ def test_a_manifest_json_that_is_not_srbench_s_is_ignored(tmp_path: Path) -> Non
         EvalRequest([ds], [RgbBicubic()], [4], ["psnr"], proto, lr_dir=str(tmp_path / "{dataset}/lr_x{scale}"))
     )
     assert given.rows["psnr"].tolist() == direct
+
+
+def test_lr_files_rewritten_in_place_are_scored_again_not_answered_from_the_old_rows(tmp_path: Path) -> None:
+    """Results from given LR files are keyed by the files' content: the same folder path with other LR files (a
+    `srbench degrade` re-run with other settings) is computed again; unchanged files are reused."""
+    from srbench.results.table import read_results
+
+    ds = resolve_dataset("demo")
+    template = str(tmp_path / "lr" / "{dataset}/lr_x{scale}")
+    out = tmp_path / "rows.csv"
+
+    def run() -> tuple[list[float], int]:
+        proto = get_protocol("uint8-lr")
+        res = evaluate(EvalRequest([ds], [Bicubic()], [4], ["psnr"], proto, output=out, lr_dir=template))
+        return res.rows["psnr"].tolist(), res.reused_groups
+
+    degrade(DegradeRequest((ds,), tmp_path / "lr", (4,), get_protocol("uint8-lr")))
+    first, reused = run()
+    assert reused == 0
+    assert run() == (first, 1)  # unchanged files: reused
+    degrade(DegradeRequest((ds,), tmp_path / "lr", (4,), get_protocol("blur-bicubic").replace(lr_quantize=True)))
+    second, reused = run()
+    assert reused == 0 and second != first  # other files at the same path: computed again
+    keys = set(read_results(out)["method_key"])
+    assert len(keys) == 2 and all("+lr:" in k for k in keys)
