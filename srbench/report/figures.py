@@ -12,11 +12,13 @@ Panels show either
 * ``display='y'``: the protocol luminance the metrics see (HR: ``Y_gt``; methods: ``Y_sr`` after histogram
   matching and rounding), before the shave so that any box can be shown; or
 * ``display='rgb'``: the mod-cropped HR pixels and each method's RGB output clipped and rounded to 8 bits (only
-  for colour images, methods that work in RGB and protocols without histogram matching, where this is the image
-  whose luminance is scored).
+  for colour images and protocols without histogram matching, where this is the image whose luminance is scored).
+  A luminance method (bicubic, SRCNN) has no colour output of its own: its panel is its SR luminance with the LR
+  chroma upscaled by MATLAB bicubic (:func:`srbench.evaluate.pipeline.sr_to_rgb`: how the SRCNN authors make
+  colour results, and the image LPIPS / DISTS score), and the figure says so.
 
-``'auto'`` picks ``'rgb'`` when it applies, else ``'y'`` (Y-only methods such as bicubic and SRCNN have no
-colour output). Pixels are drawn with nearest-neighbour interpolation: no resampling blur.
+``'auto'`` picks ``'rgb'`` when every method works in RGB and it applies, else ``'y'``. Pixels are drawn with
+nearest-neighbour interpolation: no resampling blur.
 
 The default crop is the square, about a third of the short side, with the most HR gradient energy
 ``Σ (∂Y/∂x)² + (∂Y/∂y)²`` (central differences, :func:`numpy.gradient`) inside the shaved area; ties go to the
@@ -51,7 +53,7 @@ from srbench.config import data_root
 from srbench.data.datasets import Dataset, resolve_dataset
 from srbench.errors import ConfigError, DataError
 from srbench.evaluate.method_stage import run_method
-from srbench.evaluate.pipeline import prepare_hr, sr_to_y, y_of
+from srbench.evaluate.pipeline import method_input, prepare_hr, sr_to_rgb, sr_to_y, y_of
 from srbench.evaluate.request import check_scale
 from srbench.evaluate.scoring import score_pairs
 from srbench.evaluate.timing import Timer
@@ -100,6 +102,8 @@ class Comparison:
     shave: int
     overview: np.ndarray
     panels: tuple[Panel, ...]
+    lr_chroma: tuple[str, ...] = ()
+    """Luminance methods whose RGB panel is their Y with the LR chroma upscaled by bicubic (``display='rgb'``)."""
 
 
 class _Recorder(Method):
@@ -171,12 +175,10 @@ def _pick_display(display: Display, gray: bool, methods: Sequence[Method], proto
     why = ""
     if gray:
         why = "the image is grayscale"
-    elif y_only:
-        why = f"{y_only[0]} works on Y only"
     elif protocol.histmatch != "none":
         why = "the protocol histogram-matches the outputs"
     if display == "auto":
-        return "y" if why else "rgb"
+        return "y" if why or y_only else "rgb"
     if display == "rgb" and why:
         raise ConfigError(f"cannot show RGB panels: {why}; use display 'y' (the luminance that is scored)")
     if display not in ("rgb", "y"):
@@ -230,6 +232,7 @@ def comparison_panels(
     panels = [Panel("HR (ground truth)", overview[window].copy())]
     specs = [METRICS.get("psnr"), METRICS.get("ssim")]
     timer = Timer()
+    lr_chroma: list[str] = []
     for m in ms:
         if isinstance(m, SrDirMethod):
             m.check_files({image_id: (h, w)}, scale)
@@ -237,7 +240,12 @@ def comparison_panels(
         pairs = run_method(rec, [hr], scale, protocol, dev, timer, batch=1)
         scores = score_pairs(pairs, specs, dev, timer)[image_id]
         (lr, sr) = rec.calls[-1]
-        if mode == "rgb":
+        if mode == "rgb" and m.space != "rgb":  # its Y with the LR chroma (module docstring)
+            lr_rgb = method_input(hr.pixels[None].to(dev), hr.gray, "rgb", protocol, scale)
+            rgb = sr_to_rgb(sr, lr_rgb, hr.gray, m.space, protocol, scale)[0].cpu()
+            shown = rgb.permute(1, 2, 0).numpy().astype(np.uint8)
+            lr_chroma.append(m.name)
+        elif mode == "rgb":
             shown = to_uint8_values(sr[0].to("cpu", torch.float64) * 255.0).permute(1, 2, 0).numpy().astype(np.uint8)
         else:
             y_sr = sr_to_y(sr, lr, hr.gray, m.space, protocol)[0].cpu()
@@ -245,7 +253,10 @@ def comparison_panels(
                 raise RuntimeError(f"internal: luminance of {m.name} differs from the scored one")
             shown = y_sr[0].numpy()
         panels.append(Panel(m.name, shown[window].copy(), scores["psnr"], scores["ssim"]))
-    return Comparison(ds.name, ds.title, image_id, scale, (top, left, bh, bw), mode, border, overview, tuple(panels))
+    return Comparison(
+        ds.name, ds.title, image_id, scale, (top, left, bh, bw), mode, border, overview, tuple(panels),
+        tuple(lr_chroma),
+    )  # fmt: skip
 
 
 def _show(ax: Any, pixels: np.ndarray) -> None:
@@ -275,11 +286,13 @@ def render_comparison(comp: Comparison, *, overview: bool = True, panel_inches: 
         _show(ax, panel.pixels)
         ax.set_xlabel(panel.caption(), fontsize=9)
     what = "Y" if comp.display == "y" else "RGB"
-    fig.suptitle(
+    title = (
         f"{comp.title}, {comp.image_id}, x{comp.scale}: whole-image PSNR (dB) / SSIM on Y, shave {comp.shave} "
-        f"(panels: {what})",
-        fontsize=10,
+        f"(panels: {what})"
     )
+    if comp.lr_chroma:
+        title += f"\n{', '.join(comp.lr_chroma)}: SR luminance with the LR chroma upscaled by bicubic"
+    fig.suptitle(title, fontsize=10)
     return fig
 
 

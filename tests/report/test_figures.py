@@ -24,6 +24,7 @@ from srbench.errors import ConfigError, DataError
 from srbench.evaluate import EvalRequest, evaluate
 from srbench.methods import resolve_method
 from srbench.methods.base import Method
+from srbench.protocol.record import get_protocol
 from srbench.report.figures import (
     auto_box,
     chart_data,
@@ -135,9 +136,29 @@ def test_box_outside_the_image_is_a_config_error() -> None:
         comparison_panels(demo_subset("chelsea"), "chelsea", SCALE, ["bicubic"], box=(290, 0, 20, 20))
 
 
-def test_rgb_panels_for_a_y_only_method_are_refused() -> None:
-    with pytest.raises(ConfigError, match="bicubic works on Y only"):
-        comparison_panels(demo_subset("chelsea"), "chelsea", SCALE, ["bicubic"], display="rgb")
+def test_rgb_panels_of_a_y_only_method_are_its_scored_y_with_the_lr_chroma() -> None:
+    """Bicubic has no colour output: its RGB panel is its SR luminance with the LR's chroma upscaled, so the
+    panel's luminance (scikit-image's rgb2ycbcr) is the scored one up to the RGB rounding, and the figure says so."""
+    box = (40, 60, 64, 64)
+    rgb = comparison_panels(demo_subset("chelsea"), "chelsea", SCALE, ["bicubic"], box=box, display="rgb")
+    y = comparison_panels(demo_subset("chelsea"), "chelsea", SCALE, ["bicubic"], box=box, display="y")
+    assert rgb.display == "rgb" and rgb.lr_chroma == ("bicubic",) and y.lr_chroma == ()
+    panel = rgb.panels[1].pixels
+    assert panel.shape == (64, 64, 3) and panel.dtype == np.uint8
+    luma = skimage.color.rgb2ycbcr(panel)[..., 0]
+    assert np.abs(luma - y.panels[1].pixels).max() <= 1.0
+    assert (rgb.panels[1].psnr, rgb.panels[1].ssim) == (y.panels[1].psnr, y.panels[1].ssim)
+    fig = render_comparison(rgb)
+    assert "LR chroma" in fig._suptitle.get_text()
+    with pytest.raises(ConfigError, match="histogram-matches"):
+        comparison_panels(
+            demo_subset("chelsea"),
+            "chelsea",
+            SCALE,
+            ["bicubic"],
+            display="rgb",
+            protocol=get_protocol("standard").replace(histmatch="rgb"),
+        )
 
 
 def test_unknown_method_is_a_config_error() -> None:
