@@ -119,12 +119,13 @@ def test_shipped_methods_resolve_and_run_from_an_installed_wheel(tmp_path: Path)
 
 
 def test_no_model_card_names_a_file_its_folder_lacks() -> None:
-    """Every `file.csv` / `file.md` a card or the baselines README names as a file of its folder exists there."""
+    """Every `file.csv` / `file.md` / `file.png` (or image link) a card names as a file of its folder exists there."""
     root = Path(__file__).resolve().parents[2] / "baselines"
     cards = sorted(root.glob("*/MODEL_CARD.md"))
     assert cards
     for card in cards:
         text = card.read_text()
-        for name in set(re.findall(r"`([\w.-]+\.(?:csv|md|pt))`", text)):
+        found = re.findall(r"`([\w.-]+\.(?:csv|md|pt|png))`|\]\(([\w.-]+\.png)\)", text)  # `file` or ![..](file)
+        for name in {a or b for a, b in found}:
             mentioned_absent = f"no `{name}`" in text
             assert (card.parent / name).exists() or mentioned_absent, f"{card} names {name}, which is not there"
