@@ -169,6 +169,25 @@ def target_line(scale: int, loss: str, means: pd.DataFrame, name: str) -> str | 
     return f"Target {TARGETS[(scale, loss)]}: **{'met' if ok else 'not met'}** ({detail})."
 
 
+def optimizer_text(opt: object) -> str:
+    """``Adam, lr 0.001, betas (0.9, 0.999)`` from the weights' optimizer metadata (a dict), else its text."""
+    if not isinstance(opt, dict):
+        return str(opt)
+    betas = opt.get("betas")
+    extra = f", betas ({betas[0]}, {betas[1]})" if isinstance(betas, list) and len(betas) == 2 else ""
+    return f"{str(opt.get('name', '?')).capitalize()}, lr {opt.get('lr', '?'):g}{extra}"
+
+
+def loss_text(loss: object) -> str:
+    """``feature (relu2_2), TV weight 0.002`` from the weights' loss metadata (a dict), else its text."""
+    if not isinstance(loss, dict):
+        return str(loss)
+    kind = str(loss.get("type", "?"))
+    if kind == "feature":
+        kind += f" ({', '.join(loss.get('layers', []))} of {loss.get('loss_network', 'VGG-16')})"
+    return f"{kind}, TV weight {loss.get('tv_weight', 0):g} ({loss.get('tv', 'TV')})"
+
+
 def card(run_name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path, partner: Path | None) -> str:
     name = method_name(run)
     scale = int(meta["scale"])
@@ -233,13 +252,13 @@ def card(run_name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path, par
         "| | this model | reference recipe |",
         "|---|---|---|",
         f"| architecture | `{meta['architecture']}` {meta['arch_kwargs']} | {paper_recipe[0]} |",
-        f"| loss | {meta['loss']} | {paper_recipe[1]} |",
+        f"| loss | {loss_text(meta['loss'])} | {paper_recipe[1]} |",
         f"| degradation | `{meta['degradation']}` (Gaussian blur sigma 1.0, 7x7, then MATLAB bicubic) | "
         f"{paper_recipe[2]} |",
         f"| data | {', '.join(Path(d).name for d in meta['data'])} ({meta.get('training_images')} images) | "
         f"{paper_recipe[3]} |",
         f"| crop / batch | {meta['crop']} / {meta['batch_size']} | {paper_recipe[4]} |",
-        f"| optimizer | {meta['optimizer']} | {paper_recipe[5]} |",
+        f"| optimizer | {optimizer_text(meta['optimizer'])} | {paper_recipe[5]} |",
         f"| precision | {precision} | float32 (Torch7) |",
         f"| iterations | {int(meta['iterations']):,} | {paper_recipe[6]} |",
         f"| seed | {meta['seed']} | - |",
