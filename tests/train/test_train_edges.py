@@ -149,7 +149,17 @@ def test_train_help_shows_the_recipe_defaults_and_the_trainable_models(monkeypat
     assert "<list" not in text and "--out " not in text
 
 
-def test_ctrl_c_at_the_confirmation_prompt_stops_at_once_and_leaves_nothing(data_dir, tmp_path) -> None:
+@pytest.fixture
+def terminal_sigint():  # type: ignore[no-untyped-def]
+    """Python's own Ctrl-C handler, as in a terminal (a shell's background job starts with SIGINT ignored)."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
+def test_ctrl_c_at_the_confirmation_prompt_stops_at_once_and_leaves_nothing(
+    data_dir, tmp_path, terminal_sigint
+) -> None:
     def prompt(estimate: RunEstimate) -> None:
         signal.raise_signal(signal.SIGINT)  # the user answers the question with Ctrl-C
         raise AssertionError("Ctrl-C at the prompt must stop the run at once")
