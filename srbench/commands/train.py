@@ -319,8 +319,13 @@ def train_command(
     if result.model_path is not None:
         last = result.validation[-1] if result.validation else None
         val = f", {last['dataset']} PSNR {last['psnr']:.3f} dB SSIM {last['ssim']:.4f}" if last else ""
+        speed = (
+            f"{result.iterations_per_second:.2f} it/s on {result.device}"
+            if result.iterations_per_second > 0
+            else f"none in this run: exported from the checkpoint, on {result.device}"
+        )
         err.print(
-            f"trained {result.iterations} iterations ({result.iterations_per_second:.2f} it/s on {result.device}), "
+            f"trained {result.iterations} iterations ({speed}), "
             f"final loss {result.final_loss:.5g}{val}; weights: {result.model_path}",
             highlight=False,
             soft_wrap=True,
