@@ -100,6 +100,10 @@ def run_method(
                         lr_rgb = method_input(hr, gray, "rgb", protocol, scale)
                 rgb_sr = shave(sr_to_rgb(sr, lr_rgb, gray, method.space, protocol, scale), border)
                 rgb_gt = shave(hr, border)
+                if gray and rgb_sr.shape[1] == 3:
+                    # an RGB method on a grayscale image: a grayscale image stays one channel (as `srbench upscale`
+                    # writes it), the luminance that is scored, so its RGB metrics see one channel as for every method
+                    rgb_sr = y_sr
                 for i, image_id in enumerate(ids):
                     rgb[image_id] = (rgb_sr[i].to("cpu", torch.float32), rgb_gt[i].to("cpu", torch.float32))
         return [(image_id, y_sr[i], y_gt[i]) for i, image_id in enumerate(ids)]

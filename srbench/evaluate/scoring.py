@@ -41,9 +41,11 @@ def score_pairs(
     Chunks of at most ``batch`` images of one shape are scored on ``workers`` threads (chunks of at most 4 when
     ``workers > 1``, for balance); every metric scores each image on its own, so no value depends on either.
     """
-    by: dict[tuple[int, ...], list[tuple[str, Tensor, Tensor]]] = defaultdict(list)  # (C, H, W): stackable
+    # (C, H, W) of both sides: stackable. An RGB method's output on a grayscale image has three channels and its
+    # HR one, beside colour images of the same size
+    by: dict[tuple[int, ...], list[tuple[str, Tensor, Tensor]]] = defaultdict(list)
     for image_id, s, g in pairs:
-        by[tuple(int(d) for d in s.shape)].append((image_id, s, g))
+        by[(*s.shape, *g.shape)].append((image_id, s, g))
     if workers > 1:
         batch = min(batch, 4)
     chunks: list[list[tuple[str, Tensor, Tensor]]] = []

@@ -104,3 +104,43 @@ def test_grayscale_and_colour_images_of_one_shape_are_scored_apart(
     assert rows.at["gray", "psnr-rgb"] == pytest.approx(rows.at["gray", "psnr"], abs=1e-9)
     assert rows.at["gray", "fsimc"] == pytest.approx(rows.at["gray", "fsim"], abs=1e-12)
     assert rows.at["colour", "fsimc"] != rows.at["colour", "fsim"]
+
+
+def test_an_rgb_method_on_gray_and_colour_images_of_one_shape_sees_the_gray_image_as_one_channel(
+    shared_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An RGB network's output on a grayscale image is reduced to the one channel that is scored (as `srbench
+    upscale` writes a grayscale image): its RGB metrics see that channel, so psnr-rgb equals psnr, as for every
+    method; colour images of the same size are scored beside it (they used to be stacked together and crash)."""
+    monkeypatch.setenv("SRBENCH_WEIGHTS", str(shared_weights))
+    images = {"gray": data.camera()[100:196, 100:212], "colour": data.chelsea()[40:136, 100:212]}
+    for d in ("hr", "lr"):
+        (tmp_path / d).mkdir()
+    lrs = {}
+    for name, hr in images.items():
+        t = torch.from_numpy(hr.astype(np.float64))
+        t = t[None, None] if hr.ndim == 2 else t.permute(2, 0, 1)[None]
+        lr = imresize(t / 255.0, 1 / SCALE, kernel="cubic")[0].permute(1, 2, 0).numpy()
+        lrs[name] = (lr * 255.0).round().clip(0, 255).astype(np.uint8).squeeze()
+        write_image(tmp_path / "hr" / f"{name}.png", hr)
+        write_image(tmp_path / "lr" / f"{name}.png", lrs[name])
+    method = resolve_method("johnson-x4-pixel")
+    rows = evaluate(
+        EvalRequest(
+            [resolve_dataset(str(tmp_path / "hr"), None)],
+            [method],
+            [SCALE],
+            ["psnr", "lpips", "psnr-rgb"],
+            protocol=get_protocol("standard"),
+            lr_dir=str(tmp_path / "lr"),
+        )
+    ).rows.set_index("image")
+    assert rows.at["gray", "psnr-rgb"] == pytest.approx(rows.at["gray", "psnr"], abs=1e-9)
+    # the second path: the gray image `srbench upscale` writes (the luma of the float output, rounded), which differs
+    # from the scored one (the rounded luma of the rounded RGB) by a level here and there: LPIPS within 5e-3
+    b = SCALE
+    sr, _ = upscale_image(method, lrs["gray"], SCALE, device="cpu", tile=None)
+    assert sr.ndim == 2
+    rep3 = lambda a: torch.from_numpy(np.repeat(a[None, b:-b, b:-b], 3, 0).astype(np.float32))[None]  # noqa: E731
+    assert rows.at["gray", "lpips"] == pytest.approx(float(lpips(rep3(sr), rep3(images["gray"]))[0]), abs=5e-3)
+    assert np.isfinite(rows.at["colour", "lpips"]) and rows.at["colour", "psnr-rgb"] < rows.at["colour", "psnr"]
