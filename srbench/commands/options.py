@@ -39,7 +39,8 @@ MethodsOpt = Annotated[
         "--method",
         "-m",
         metavar="METHOD",
-        help=f"Method: {', '.join(builtin.METHODS)} (`srbench methods`), or a .safetensors file; repeatable.",
+        help=f"Method: {', '.join(builtin.METHODS)} (`srbench methods`), or a .safetensors file; NAME+histmatch "
+        "matches NAME's output to the LR input (Johnson et al.); repeatable.",
         show_default="bicubic, nearest; none with --sr-dir",
     ),
 ]
