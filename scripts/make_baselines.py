@@ -188,7 +188,16 @@ def loss_text(loss: object) -> str:
     return f"{kind}, TV weight {loss.get('tv_weight', 0):g} ({loss.get('tv', 'TV')})"
 
 
-def card(run_name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path, partner: Path | None) -> str:
+def card(
+    run_name: str,
+    meta: dict,
+    sha: str,
+    rows: pd.DataFrame,
+    run: Path,
+    partner: Path | None,
+    run_dest: Path | None = None,
+) -> str:
+    """The model card; ``run_dest/KNOWN_PROBLEMS.md`` (hand-written, if present) is included near the top."""
     name = method_name(run)
     scale = int(meta["scale"])
     loss = meta["loss"]["type"] if isinstance(meta.get("loss"), dict) else str(meta.get("loss"))
@@ -246,6 +255,9 @@ def card(run_name: str, meta: dict, sha: str, rows: pd.DataFrame, run: Path, par
             "baselines/README.md, TV ablation).",
             "",
         ]
+    known = run_dest / "KNOWN_PROBLEMS.md" if run_dest is not None else None
+    if known is not None and known.is_file():  # written by hand, kept across regenerations
+        lines += ["## Known problems", "", known.read_text().strip(), ""]
     lines += [
         "## Recipe",
         "",
@@ -368,7 +380,8 @@ def main() -> None:
             bicubic = rows[(rows["method"] == "bicubic") & (rows["dataset"] == "set5")]["psnr"].mean()
             curve_runs = [run] + ([partner] if partner else [])
             training_curve(curve_runs, dest / "training_curve.png", float(bicubic), matched)
-        text = card(run.name, meta, file_sha256(args.weights_out / f"{run.name}.safetensors"), rows, run, partner)
+        sha = file_sha256(args.weights_out / f"{run.name}.safetensors")
+        text = card(run.name, meta, sha, rows, run, partner, dest)
         tmp = dest / ".MODEL_CARD.md.tmp"
         tmp.write_text(text)
         os.replace(tmp, dest / "MODEL_CARD.md")

@@ -70,3 +70,17 @@ def test_committed_store_scores_the_weights_that_are_shipped() -> None:
                 while "method" in prov:
                     prov = prov["method"]
                 assert prov["weights_sha256"] == sha, f"{method}: stored rows are of other weights"
+
+
+def test_committed_x4_tables_show_the_perceptual_distances() -> None:
+    """Issue 14: LPIPS / DISTS of the paper's x4 columns in the paper table, and as leaderboard columns."""
+    text = (REPO / "reports" / "johnson2016_x4.md").read_text()
+    assert "Perceptual distances LPIPS" in text and "l_feat DISTS" in text
+    leaderboard = (REPO / "reports" / "leaderboard.md").read_text().split("**x8", 1)[0]
+    assert "Set5 LPIPS" in leaderboard and "Set5 DISTS" in leaderboard
+
+
+def test_committed_crop_figures_exist_per_scale() -> None:
+    for name in ("fig8_x4_butterfly", "fig9_x8_baby"):
+        for suffix in ("png", "pdf"):
+            assert (REPO / "reports" / "figures" / f"{name}.{suffix}").stat().st_size > 10_000, name
