@@ -127,6 +127,6 @@ def budget_notes(
             else:
                 notes.append(
                     f"{a} and {b} share one budget (data, crops, iterations, optimizer, precision); "
-                    "only the loss differs."
+                    "only the loss (with its TV weight) differs."
                 )
     return notes
