@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from srbench.evaluate.decoded import DecodedImages
 from srbench.results.table import GroupKey, ResultTable
 
 if TYPE_CHECKING:
@@ -130,27 +131,6 @@ class _Stages:
                 self.seconds[stage] += elapsed
 
 
-class _Decoded:
-    """HR arrays of one dataset, decoded once by whichever worker asks first (shared by its methods and scales)."""
-
-    def __init__(self, stages: _Stages) -> None:
-        self._arrays: dict[str, np.ndarray] = {}
-        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
-        self._lock = threading.Lock()
-        self._stages = stages
-
-    def get(self, entry: ImageEntry) -> np.ndarray:
-        with self._lock:
-            lock = self._locks[entry.id]
-        with lock:
-            array = self._arrays.get(entry.id)
-            if array is None:
-                with self._stages("decode"):
-                    array = entry.load()
-                self._arrays[entry.id] = array
-        return array
-
-
 def _luminance(image: np.ndarray, settings: _Settings) -> np.ndarray:
     """Protocol Y ``(H, W)`` float64 of an ``(H, W, 3)`` or ``(H, W)`` uint8 image: what
     :func:`srbench.evaluate.pipeline.y_of` computes (through the same kernel for colour)."""
@@ -167,7 +147,7 @@ def _luminance(image: np.ndarray, settings: _Settings) -> np.ndarray:
 
 
 def _score_one(
-    entry: ImageEntry, method: SrDirMethod, scale: int, border: int, decoded: _Decoded, settings: _Settings,
+    entry: ImageEntry, method: SrDirMethod, scale: int, border: int, decoded: DecodedImages, settings: _Settings,
     stages: _Stages,
 ) -> tuple[tuple[int, int], bool, dict[str, float]]:  # fmt: skip
     """``((H, W), gray, {metric: value})`` of one image; raises :class:`Fallback` for anything unusual."""
@@ -289,7 +269,7 @@ def evaluate_sr_dirs(
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="srbench-lean")
     try:
         for ds in datasets:
-            decoded = _Decoded(stages)
+            decoded = DecodedImages(stages)
             for scale in scales:
                 for method in methods:
                     method.check_scale(scale)

@@ -10,48 +10,17 @@ image whose decoded size or colour differs from what the plan said is refused wi
 
 from __future__ import annotations
 
-import threading
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol as TypingProtocol
 
 import numpy as np
 
 from srbench.data.datasets import Dataset, ImageEntry
 from srbench.errors import DataError
+from srbench.evaluate.decoded import DecodedImages, StageTimer
 from srbench.evaluate.pipeline import HRImage, prepare_hr
 from srbench.evaluate.timing import Timer
 from srbench.evaluate.workers import map_in_threads
 from srbench.protocol.record import Protocol
-
-
-class StageTimer(TypingProtocol):
-    def __call__(self, stage: str) -> AbstractContextManager[None]: ...
-
-
-class DecodedImages:
-    """The decoded HR arrays of one dataset, filled on first use by whichever thread asks (safe across threads)."""
-
-    def __init__(self, timer: StageTimer) -> None:
-        self._arrays: dict[str, np.ndarray] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()
-        self._timer = timer
-
-    def get(self, entry: ImageEntry) -> np.ndarray:
-        """The decoded image; decoded once even when several jobs (methods, scales) ask for it at the same time."""
-        array = self._arrays.get(entry.id)
-        if array is not None:
-            return array
-        with self._lock:
-            image_lock = self._locks.setdefault(entry.id, threading.Lock())
-        with image_lock:  # a second thread asking for this image waits for the first one's decode
-            array = self._arrays.get(entry.id)
-            if array is None:
-                with self._timer("decode"):
-                    array = entry.load()
-                self._arrays[entry.id] = array
-        return array
 
 
 @dataclass
