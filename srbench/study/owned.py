@@ -33,17 +33,23 @@ from srbench.study.spec import load_spec
 HITS_FILE = "mturk_hits.json"
 PROLIFIC_FILE = "prolific_study.json"
 OTHER_HIT = "this link belongs to another HIT, not to this study; please return this task"
+OTHER_GROUP = "this link's group is not the one its HIT was made for; open the study from the HIT's own link"
 OTHER_STUDY = "this link belongs to another Prolific study, not to this one; please return this submission"
 
 
-def _hit_ids(data: Any) -> tuple[frozenset[str], str]:
-    """The HITIds and environment of a ``mturk_hits.json`` record (``ValueError`` when malformed)."""
+def _hit_ids(data: Any) -> tuple[dict[str, int | None], str]:
+    """HITId -> the plan group it was made for (``None`` if unrecorded), and the environment, of a
+    ``mturk_hits.json`` record (``ValueError`` when malformed)."""
     hits = data.get("hits") if isinstance(data, dict) else None
     if not isinstance(hits, dict) or not all(
         isinstance(h, dict) and isinstance(h.get("HITId"), str) for h in hits.values()
     ):
         raise ValueError('expected {"environment", "url", "hits": {group: {"HITId", ...}}}')
-    return frozenset(h["HITId"] for h in hits.values()), str(data.get("environment", "?"))
+    groups: dict[str, int | None] = {}
+    for key, h in hits.items():
+        g = h.get("group", key)
+        groups[h["HITId"]] = int(g) if isinstance(g, int) or (isinstance(g, str) and g.isdigit()) else None
+    return groups, str(data.get("environment", "?"))
 
 
 def _study_ids(data: Any) -> tuple[frozenset[str], str]:
@@ -65,11 +71,11 @@ class _Watched:
         self.path = path
         self.parse = parse
         self.stamp: tuple[int, int, int] | None = None
-        self.ids: frozenset[str] | None = None
+        self.ids: Any = None  # what parse returns: HITId -> group, or a set of study ids
         self.note = ""
         self.refresh(strict=True)
 
-    def refresh(self, strict: bool = False) -> frozenset[str] | None:
+    def refresh(self, strict: bool = False) -> Any:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -105,12 +111,19 @@ class OwnedIds:
             return None
         return self.given | (linked or frozenset())
 
-    def check(self, ident: Identity) -> str | None:
-        """Why a start with these (well-formed) IDs is refused, or ``None`` when they are this study's or unchecked."""
+    def check(self, ident: Identity, group: int | None = None) -> str | None:
+        """Why a start with these (well-formed) IDs is refused, or ``None`` when they are this study's or unchecked.
+
+        ``group``: the plan group the link asks for; a recorded HIT was made for one group (``publish`` writes it
+        into the HIT's URL), and a link that names another (edited by hand) is refused.
+        """
         if ident.platform == "mturk":
             hits = self.hits.refresh()
             if hits is not None and ident.hit_id not in hits:
                 return OTHER_HIT
+            made_for = None if hits is None else hits.get(ident.hit_id)
+            if group is not None and made_for is not None and group != made_for:
+                return OTHER_GROUP
         elif ident.platform == "prolific":
             studies = self.prolific_ids()
             if studies is not None and ident.study_id not in studies:

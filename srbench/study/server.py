@@ -14,8 +14,9 @@ broken or too deeply nested JSON: 400); a worker is known only by the secret tok
 otherwise), and can answer only their own trials, in order (unknown trial: 404; out of order or a changed answer:
 409; the same answer again: 200, stored once). Starts are accepted only from the platforms the design lists
 (403), with IDs in their platform's format (422, :mod:`srbench.study.identity`), of this study's own HITs and
-Prolific studies where the folder records them (an MTurk ``hitId`` not in ``mturk_hits.json``, a Prolific
-``STUDY_ID`` not linked: 403, no slot taken; :mod:`srbench.study.owned`), at most the design's rate per client
+Prolific studies where the folder records them (an MTurk ``hitId`` not in ``mturk_hits.json`` or opened with
+another group than its HIT's, a Prolific ``STUDY_ID`` not linked: 403, no slot taken; :mod:`srbench.study.owned`),
+at most the design's rate per client
 address and per platform identity (429); a saved session resumes only for the same platform identity and session,
 and a slot whose lease went to another worker answers 410. Image paths are looked up in the plan's
 list, never joined onto the file system from the URL, so nothing outside ``images/`` can be served. The admin
@@ -291,7 +292,7 @@ def make_app(folder: str | Path, admin_token: str, prolific_study_ids: tuple[str
             check_identity(ident)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        refused = owned.check(ident)
+        refused = owned.check(ident, body.group)
         if refused:
             raise HTTPException(403, refused)
         if body.group is not None and body.group >= study.plan.n_groups:

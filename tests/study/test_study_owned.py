@@ -138,3 +138,15 @@ def test_link_prolific_through_the_cli(
     assert_one_line_error(code, err, "not a Prolific study id")
     code, _, err = run_cli(["study", "serve", str(study), "--prolific-study-id", "nope"], monkeypatch, capsys)
     assert_one_line_error(code, err, "--prolific-study-id", "not a Prolific study id")
+
+
+def test_a_recorded_hit_opened_with_another_group_than_its_own_is_refused(study: Path) -> None:
+    """`publish` makes one HIT per plan group and writes the group into its URL: a link whose group was edited by
+    hand would fill another group's slots, so it is refused (403) and takes none."""
+    _record_hits(study, mturk_ids(0, assignment=0)["hit_id"])  # the HIT of group 0
+    client = TestClient(make_app(study, ADMIN))
+    edited = _start(client, **mturk_ids(1, assignment=0), group=1)
+    assert edited.status_code == 403 and "group" in edited.json()["detail"]
+    assert _workers(client) == 0 and _held(client) == 0
+    assert _start(client, **mturk_ids(1, assignment=0), group=0).status_code == 200
+    assert _start(client, **mturk_ids(2, assignment=0)).status_code == 200  # no group named: as before
