@@ -13,8 +13,10 @@ and registered in ``srbench/methods/baselines.py``), ``train_log.csv`` and ``val
 itself and as ``<name>+histmatch`` (the paper's post-process, sec. 4.2), beside bicubic (PSNR, SSIM, FSIM, VIFp;
 LPIPS and DISTS too with ``--perceptual``) into ``eval.csv`` and the result store (the store's old groups of the
 method are removed first: new weights are a new method version), draws ``training_curve.png`` (Set5 validation
-PSNR of the run and of its loss partner at the same scale, if given) and renders ``MODEL_CARD.md`` with the
-issue-14 targets, met or not.
+PSNR of the run and of its loss partner at the same scale, if given), measures the colours on Set5 and Set14
+(``scripts/colour_check.py``: CIEDE2000 chroma and hue difference from the HR, into ``colour.csv``) and renders
+``MODEL_CARD.md`` with the issue-14 targets, met or not. A ``colour_curve.csv`` in the destination folder
+(``scripts/colour_curve.py``: Set5 score and colour of the run's snapshots) is shown in the card too.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+from colour_check import colour_errors
 
 from srbench.methods.naming import SHIPPED_DIR
 from srbench.models.weights import file_sha256, read_metadata
@@ -108,24 +111,82 @@ def score(name: str, scale: int, out_csv: Path, store: Path, perceptual: bool) -
     return pd.read_csv(out_csv, dtype={"image": str})
 
 
-def training_curve(runs: list[Path], out: Path, bicubic_set5: float, matched: dict[str, tuple[int, float]]) -> None:
+def colour(name: str, scale: int, out_csv: Path) -> pd.DataFrame:
+    """Per-image colour errors (``scripts/colour_check.py``) of ``name``, ``name+histmatch`` and bicubic on the
+    colour images of Set5 and Set14, written to ``out_csv``."""
+    rows = pd.concat([colour_errors(d, scale, [name, f"{name}+histmatch", "bicubic"]) for d in ("set5", "set14")])
+    tmp = out_csv.with_name(f".{out_csv.name}.tmp")
+    rows.to_csv(tmp, index=False)
+    os.replace(tmp, out_csv)
+    return rows
+
+
+def colour_lines(rows: pd.DataFrame, curve: Path) -> list[str]:
+    """The card's colour section: the colour table of the final model and, if present, the snapshots' curve."""
+    means = rows.groupby(["method", "dataset"], sort=False)[["colour", "delta_e"]].mean()
+    n = rows.groupby("dataset")["image"].nunique().to_dict()
+    lines = [
+        "## Colour (what PSNR on Y does not see)",
+        "",
+        "Mean CIEDE2000 difference of the displayed RGB from the HR over the colour images "
+        f"(Set5 {n.get('set5', 0)}, Set14 {n.get('set14', 0)}), after the shave: `colour` keeps only the chroma and "
+        "hue terms (wrong colours), `delta_e` is the full formula; lower is better, about 1 is just noticeable. "
+        "Bicubic's colours are the LR's. Per image: `colour.csv`; method: `scripts/colour_check.py`.",
+        "",
+        "| method | dataset | colour | delta_e |",
+        "|---|---|---|---|",
+        *(f"| {m} | {d} | {r['colour']:.2f} | {r['delta_e']:.2f} |" for (m, d), r in means.iterrows()),
+        "",
+    ]
+    if curve.is_file():
+        c = pd.read_csv(curve)
+        lines += [
+            "Over training (Set5, with the paper's histogram matching; the model kept at every 500-iteration "
+            "boundary by `scripts/snapshot_watch.py`, scored by `scripts/colour_curve.py`; `colour_curve.csv`). "
+            f"Bicubic: {c['bicubic_psnr'].iloc[0]:.2f} dB, colour {c['bicubic_colour'].iloc[0]:.2f}.",
+            "",
+            "| iteration | Set5 PSNR +histmatch | colour +histmatch |",
+            "|---|---|---|",
+            *(f"| {int(r['iteration']):,} | {r['psnr']:.2f} | {r['colour']:.2f} |" for _, r in c.iterrows()),
+            "",
+        ]
+    return lines
+
+
+def training_curve(
+    runs: list[Path],
+    out: Path,
+    bicubic_set5: float,
+    matched: dict[str, tuple[int, float]],
+    curves: dict[str, Path] | None = None,
+) -> None:
     """Set5 validation PSNR over iterations of ``runs`` (one loss each), with bicubic as a line.
 
     Validation runs without histogram matching; ``matched`` (run name -> (iteration, Set5 PSNR of the exported model
     with the paper's histogram matching)) adds the matched score of the final model as a star, so the curve shows
-    the number the targets are stated in.
+    the number the targets are stated in. ``curves`` (run name -> its ``colour_curve.csv``) adds the snapshots'
+    matched PSNR as a dashed line and a second panel with their colour error.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    found = {name: pd.read_csv(p) for name, p in (curves or {}).items() if p.is_file()}
+    fig, axes = plt.subplots(
+        1, 2 if found else 1, figsize=(11 if found else 6, 3.6), dpi=120, squeeze=False, sharex=True
+    )
+    ax = axes[0][0]
     for run in runs:
         val = run / "validation.csv"
         if val.is_file():
             v = pd.read_csv(val)
             (line,) = ax.plot(v["iteration"], v["psnr"], marker="o", label=f"{run.name} (no matching)")
+            if run.name in found:
+                c = found[run.name]
+                colour = line.get_color()
+                ax.plot(c["iteration"], c["psnr"], "--", marker=".", color=colour, label=f"{run.name} +histmatch")
+                axes[0][1].plot(c["iteration"], c["colour"], marker="o", color=line.get_color(), label=run.name)
             if run.name in matched:
                 it, psnr = matched[run.name]
                 ax.plot(
@@ -142,6 +203,16 @@ def training_curve(runs: list[Path], out: Path, bicubic_set5: float, matched: di
     ax.set_ylabel("Set5 PSNR (dB)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
+    if found:
+        cx = axes[0][1]
+        ref = next(iter(found.values()))["bicubic_colour"].iloc[0]
+        cx.axhline(ref, color="gray", linestyle="--", label=f"bicubic ({ref:.2f})")
+        cx.set_xlabel("iteration")
+        cx.set_ylabel("Set5 colour error, +histmatch")
+        cx.set_title("CIEDE2000 chroma + hue (lower is better)", fontsize=9)
+        cx.set_ylim(bottom=0)
+        cx.grid(alpha=0.3)
+        cx.legend(fontsize=7)
     fig.tight_layout()
     tmp = out.with_name(f".{out.name}.tmp.png")
     fig.savefig(tmp)
@@ -196,6 +267,7 @@ def card(
     run: Path,
     partner: Path | None,
     run_dest: Path | None = None,
+    colours: pd.DataFrame | None = None,
 ) -> str:
     """The model card; ``run_dest/KNOWN_PROBLEMS.md`` (hand-written, if present) is included near the top."""
     name = method_name(run)
@@ -321,6 +393,8 @@ def card(
         lines.append(f"| {method} | {dataset} | {cells} | {ref} |")
     target = None if srcnn else target_line(scale, loss, means, name)
     lines += ["", *([target, ""] if target else [])]
+    if colours is not None and run_dest is not None:
+        lines += colour_lines(colours, run_dest / "colour_curve.csv")
     lines += [
         "The paper evaluates its x4 models on standard bicubic LR (no blur; conventions section 5.2), as here. Its x8 "
         "bicubic baseline does not match the standard protocol (23.80 vs 24.39 on Set5), so its x8 numbers are not "
@@ -370,6 +444,7 @@ def main() -> None:
                 shutil.copy2(run / f, dest / f)
         scored[run] = score(method_name(run), int(meta["scale"]), dest / "eval.csv", args.store, args.perceptual)
         check_scored_weights(scored[run], method_name(run), file_sha256(weights))
+    colours = {r: colour(method_name(r), int(metas[r]["scale"]), args.out / r.name / "colour.csv") for r in args.runs}
     matched = {}
     for run, rows in scored.items():
         m = rows[(rows["method"] == f"{method_name(run)}+histmatch") & (rows["dataset"] == "set5")]["psnr"]
@@ -379,9 +454,10 @@ def main() -> None:
         if (run / "validation.csv").exists():
             bicubic = rows[(rows["method"] == "bicubic") & (rows["dataset"] == "set5")]["psnr"].mean()
             curve_runs = [run] + ([partner] if partner else [])
-            training_curve(curve_runs, dest / "training_curve.png", float(bicubic), matched)
+            curves = {r.name: args.out / r.name / "colour_curve.csv" for r in curve_runs}
+            training_curve(curve_runs, dest / "training_curve.png", float(bicubic), matched, curves)
         sha = file_sha256(args.weights_out / f"{run.name}.safetensors")
-        text = card(run.name, meta, sha, rows, run, partner, dest)
+        text = card(run.name, meta, sha, rows, run, partner, dest, colours[run])
         tmp = dest / ".MODEL_CARD.md.tmp"
         tmp.write_text(text)
         os.replace(tmp, dest / "MODEL_CARD.md")
