@@ -413,6 +413,11 @@ def main() -> None:
     ap.add_argument("--store", type=Path, default=Path("reports/store"), help="result store to score into")
     ap.add_argument("--perceptual", action="store_true", help="also LPIPS and DISTS (CPU: about 5 s per image)")
     ap.add_argument("--weights-out", type=Path, default=SHIPPED_DIR, help="package-data folder of the weights")
+    ap.add_argument(
+        "--reuse-scores",
+        action="store_true",
+        help="the weights are already shipped and scored: keep eval.csv and the store, redo colour, curve and card",
+    )
     args = ap.parse_args()
     metas = {run: read_metadata(run / "model.safetensors") for run in args.runs}
     partners: dict[Path, Path | None] = {}
@@ -438,11 +443,16 @@ def main() -> None:
         dest = args.out / run.name
         dest.mkdir(parents=True, exist_ok=True)
         weights = args.weights_out / f"{run.name}.safetensors"
-        shutil.copy2(run / "model.safetensors", weights)
-        for f in ("train_log.csv", "validation.csv"):
-            if (run / f).exists():
-                shutil.copy2(run / f, dest / f)
-        scored[run] = score(method_name(run), int(meta["scale"]), dest / "eval.csv", args.store, args.perceptual)
+        if args.reuse_scores:
+            if not weights.is_file() or file_sha256(weights) != file_sha256(run / "model.safetensors"):
+                raise SystemExit(f"{run}: its model is not the shipped {weights}; drop --reuse-scores to ship it")
+            scored[run] = pd.read_csv(dest / "eval.csv", dtype={"image": str})
+        else:
+            shutil.copy2(run / "model.safetensors", weights)
+            for f in ("train_log.csv", "validation.csv"):
+                if (run / f).exists():
+                    shutil.copy2(run / f, dest / f)
+            scored[run] = score(method_name(run), int(meta["scale"]), dest / "eval.csv", args.store, args.perceptual)
         check_scored_weights(scored[run], method_name(run), file_sha256(weights))
     colours = {r: colour(method_name(r), int(metas[r]["scale"]), args.out / r.name / "colour.csv") for r in args.runs}
     matched = {}
