@@ -321,10 +321,11 @@ def card(
     ]
     if partner is not None:
         lines += [
-            f"**Equal budget with `{partner.name}`**: both were trained by `scripts/train_pair.sh` with identical "
-            "data, crops, batch, iterations, optimizer, seed and precision, in alternating 500-iteration "
-            "chunks; they differ only in the loss (and its TV weight, about 1 % of each loss: "
-            "baselines/README.md, TV ablation).",
+            f"**Equal budget with `{partner.name}`**: both were trained with identical data, crops, batch, "
+            "iterations, optimizer, seed and precision, in 500-iteration chunks (`scripts/train_pair.sh`: "
+            "alternating on one core; `scripts/train_pair_parallel.sh`: side by side on two, the l_pixel run at "
+            "most one chunk ahead), and exported at the same iteration; they differ only in the loss (and its TV "
+            "weight, about 1 % of each loss: baselines/README.md, TV ablation).",
             "",
         ]
     known = run_dest / "KNOWN_PROBLEMS.md" if run_dest is not None else None
