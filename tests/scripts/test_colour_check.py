@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from colour_check import mean_delta_e  # noqa: E402
+from colour_check import mean_delta_e
 
 
 def _image(seed: int, shape: tuple[int, int] = (9, 11)) -> np.ndarray:
