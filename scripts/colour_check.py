@@ -21,6 +21,7 @@ units are plain to see. Bicubic's colours are the LR's, so bicubic is the natura
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -29,6 +30,7 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 
 from srbench.config import data_root
 from srbench.data.datasets import resolve_dataset
+from srbench.errors import SrbenchError
 from srbench.methods.base import Method
 from srbench.report.figures import comparison_panels
 
@@ -74,7 +76,11 @@ def main() -> None:
     ap.add_argument("scale", type=int)
     ap.add_argument("methods", nargs="+")
     a = ap.parse_args()
-    table = colour_errors(a.dataset, a.scale, a.methods)
+    try:
+        table = colour_errors(a.dataset, a.scale, a.methods)
+    except SrbenchError as exc:  # a user mistake: one line, exit 2
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     means = table.groupby("method", sort=False)[["psnr", "colour", "delta_e"]].mean()
     n = table["image"].nunique()
     print(f"{a.dataset} x{a.scale}: means over {n} colour images, displayed RGB, after the shave")

@@ -255,9 +255,11 @@ def _width(t: Table, j: int, fold: bool = True) -> int:
     return max(lines) + 3
 
 
-def fits(t: Table, width: int) -> bool:
-    """Whether ``t`` fits ``width`` characters in one rich table with its headers on one line."""
-    return 1 + sum(_width(t, j, fold=False) for j in range(t.cells.shape[1])) <= width
+def fits(t: Table, width: int, columns: Sequence[int] | None = None) -> bool:
+    """Whether ``t`` (or its ``columns``) fits ``width`` characters in one rich table with its headers on one
+    line."""
+    cols = range(t.cells.shape[1]) if columns is None else columns
+    return 1 + sum(_width(t, j, fold=False) for j in cols) <= width
 
 
 def column_groups(t: Table, width: int) -> list[list[int]]:
@@ -307,7 +309,10 @@ def rich_tables(t: Table, width: int) -> list[RichTable]:
     groups = column_groups(t, width)
     if len(groups) == 1:
         return [rich_table(t, width=width, fold=True)]
+    # a part whose headers fit on one line keeps them there
     return [
-        rich_table(t, g, f"{t.title} ({i}/{len(groups)})" if t.title else f"({i}/{len(groups)})", width, True)
+        rich_table(
+            t, g, f"{t.title} ({i}/{len(groups)})" if t.title else f"({i}/{len(groups)})", width, not fits(t, width, g)
+        )
         for i, g in enumerate(groups, 1)
     ]

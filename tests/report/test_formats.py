@@ -99,3 +99,31 @@ def test_unknown_format_and_suffix_are_one_line_errors() -> None:
         "rich",
     ]
     assert set(FORMATS) == {"rich", "markdown", "latex", "csv", "html"}
+
+
+def test_a_split_part_whose_headers_fit_keeps_them_on_one_line() -> None:
+    """At 80 columns ``srbench eval``'s means split in two; the second part (one metric) has room for its header,
+    which must not be folded into three lines (seen in the user check of 2026-12-05)."""
+    from rich.console import Console
+
+    from srbench.report.formats import rich_tables
+
+    cells = pd.DataFrame(
+        {
+            "Dataset": ["set5"],
+            "Scale": ["x8"],
+            "Method": ["johnson-x8-feature+histmatch"],
+            "PSNR (dB)": ["23.67"],
+            "SSIM": ["0.6275"],
+            "FSIM (Y)": ["0.7917"],
+            "VIFp (pixel domain)": ["0.2092"],
+        }
+    )
+    t = Table(cells, title="Protocol standard [de7ce04fb85dd88e], Y channel", align=["l", "r", "l"] + ["r"] * 4, keys=3)
+    parts = rich_tables(t, 80)
+    assert len(parts) == 2
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(parts[1])
+    text = out.getvalue()
+    assert "VIFp (pixel domain)" in text
+    assert all(len(line) <= 80 for line in text.splitlines())
