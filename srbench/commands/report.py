@@ -128,19 +128,19 @@ def build_command(
     """Write the committed leaderboard and paper tables (Markdown, LaTeX, CSV) from a result store."""
     import tempfile
 
-    from srbench.report.build import COMMAND, build_reports, check_reports
+    from srbench.report.build import build_command_line, build_reports, check_reports
 
     out_dir = _output(None if out_alias is not None else output, out_alias)
-
+    command = build_command_line(store, out_dir, protocol)
     if check:
         with tempfile.TemporaryDirectory() as scratch:
             stale = check_reports(store, out_dir, scratch, protocol=protocol)
         if stale:
-            err.print(f"[red]out of date with {store}:[/red] {', '.join(stale)}; regenerate with `{COMMAND}`")
+            err.print(f"[red]out of date with {store}:[/red] {', '.join(stale)}; regenerate with `{command}`")
             raise typer.Exit(1)
         out.print(f"{out_dir} is up to date with {store}")
         return
-    for p in build_reports(store, out_dir, protocol=protocol):
+    for p in build_reports(store, out_dir, command, protocol):
         out.print(f"wrote {p}")
 
 
