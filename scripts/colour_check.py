@@ -38,8 +38,12 @@ from srbench.report.figures import comparison_panels
 def mean_delta_e(a: np.ndarray, b: np.ndarray, lightness: bool = True) -> float:
     """Mean CIEDE2000 difference of two uint8 RGB images ``(H, W, 3)``; ``lightness=False`` drops the lightness
     term (``kL`` -> infinity), leaving the chroma and hue terms."""
+    return _mean_delta_e_lab(rgb2lab(a / 255.0), rgb2lab(b / 255.0), lightness)
+
+
+def _mean_delta_e_lab(la: np.ndarray, lb: np.ndarray, lightness: bool) -> float:
     k_l = 1.0 if lightness else 1e12
-    return float(deltaE_ciede2000(rgb2lab(a / 255.0), rgb2lab(b / 255.0), kL=k_l).mean())
+    return float(deltaE_ciede2000(la, lb, kL=k_l).mean())
 
 
 def colour_errors(dataset: str, scale: int, methods: Sequence[Method | str]) -> pd.DataFrame:
@@ -54,17 +58,17 @@ def colour_errors(dataset: str, scale: int, methods: Sequence[Method | str]) -> 
         h, w = pixels.shape[0] // scale * scale, pixels.shape[1] // scale * scale
         comp = comparison_panels(ds, img.id, scale, methods, box=(0, 0, h, w), display="rgb")
         s = comp.shave
-        hr = comp.panels[0].pixels[s : h - s, s : w - s]
+        hr = rgb2lab(comp.panels[0].pixels[s : h - s, s : w - s] / 255.0)  # converted once per image
         for panel in comp.panels[1:]:
-            sr = panel.pixels[s : h - s, s : w - s]
+            sr = rgb2lab(panel.pixels[s : h - s, s : w - s] / 255.0)
             rows.append(
                 {
                     "dataset": dataset,
                     "image": img.id,
                     "method": panel.label,
                     "psnr": panel.psnr,
-                    "colour": mean_delta_e(sr, hr, lightness=False),
-                    "delta_e": mean_delta_e(sr, hr),
+                    "colour": _mean_delta_e_lab(sr, hr, lightness=False),
+                    "delta_e": _mean_delta_e_lab(sr, hr, lightness=True),
                 }
             )
     return pd.DataFrame(rows)
